@@ -1,0 +1,375 @@
+#include "index.hpp"
+
+#include <cmath>
+#include <mutex>
+#include <stdexcept>
+
+namespace ltrr {
+
+namespace {
+
+constexpr char kAttributeSeparator = '\x1f';
+
+std::string attribute_key(const std::string& key, const std::string& value) {
+    std::string out;
+    out.reserve(key.size() + value.size() + 1);
+    out += key;
+    out += kAttributeSeparator;
+    out += value;
+    return out;
+}
+
+}  // namespace
+
+Variant parse_variant(const std::string& name) {
+    if (name == "lucene") return Variant::lucene;
+    if (name == "robertson") return Variant::robertson;
+    if (name == "atire") return Variant::atire;
+    throw std::invalid_argument("unknown BM25 variant '" + name +
+                                "'; expected one of 'lucene', 'robertson', 'atire'");
+}
+
+const char* variant_name(Variant v) {
+    switch (v) {
+        case Variant::lucene: return "lucene";
+        case Variant::robertson: return "robertson";
+        case Variant::atire: return "atire";
+    }
+    return "unknown";
+}
+
+Index::Index(std::vector<std::string> fields, AnalyzerConfig config)
+    : m_fields(std::move(fields)), m_analyzer(std::make_unique<Analyzer>(std::move(config))) {
+    if (m_fields.empty()) throw std::invalid_argument("an index needs at least one field");
+    for (size_t i = 0; i < m_fields.size(); ++i) {
+        if (m_fields[i].empty()) throw std::invalid_argument("field names must not be empty");
+        for (size_t j = 0; j < i; ++j) {
+            if (m_fields[i] == m_fields[j]) {
+                throw std::invalid_argument("field '" + m_fields[i] + "' is listed twice");
+            }
+        }
+    }
+    m_lengths.resize(m_fields.size());
+    m_total_length.assign(m_fields.size(), 0);
+}
+
+Index::~Index() = default;
+
+uint32_t Index::term_for_add(std::string_view token, Stemmer* stemmer) {
+    auto& direct = stemmer != nullptr ? m_token_terms : m_term_ids;
+    std::string key(token);
+    auto it = direct.find(key);
+    if (it != direct.end()) return it->second;
+
+    std::string term = stemmer != nullptr ? stemmer->stem(token) : key;
+    uint32_t term_id;
+    auto found = m_term_ids.find(term);
+    if (found != m_term_ids.end()) {
+        term_id = found->second;
+    } else {
+        term_id = static_cast<uint32_t>(m_terms.size());
+        m_term_ids.emplace(term, term_id);
+        m_terms.push_back(term);
+        m_postings.resize(m_postings.size() + m_fields.size());
+    }
+    if (stemmer != nullptr) m_token_terms.emplace(std::move(key), term_id);
+    return term_id;
+}
+
+int64_t Index::term_for_query(std::string_view token) const {
+    std::string key(token);
+    if (!m_analyzer->stems()) {
+        auto it = m_term_ids.find(key);
+        return it == m_term_ids.end() ? -1 : it->second;
+    }
+    auto it = m_token_terms.find(key);
+    if (it != m_token_terms.end()) return it->second;
+    // A token never seen at add time may still stem to a known term.
+    thread_local std::unordered_map<std::string, std::unique_ptr<Stemmer>> stemmers;
+    auto& stemmer = stemmers[m_analyzer->config().stemmer];
+    if (!stemmer) stemmer = std::make_unique<Stemmer>(m_analyzer->config().stemmer);
+    auto found = m_term_ids.find(stemmer->stem(token));
+    return found == m_term_ids.end() ? -1 : found->second;
+}
+
+void Index::add_batch(const std::vector<DocInput>& docs) {
+    // Check everything before storing anything, so a bad row leaves the index untouched.
+    for (size_t i = 0; i < docs.size(); ++i) {
+        const DocInput& doc = docs[i];
+        if (doc.id.empty()) {
+            throw std::invalid_argument("document " + std::to_string(i) + " has an empty id");
+        }
+        if (doc.fields.size() != m_fields.size()) {
+            throw std::invalid_argument("document '" + doc.id + "' has " +
+                                        std::to_string(doc.fields.size()) + " fields, expected " +
+                                        std::to_string(m_fields.size()));
+        }
+        if (!std::isfinite(doc.static_score) || doc.static_score < 0.0) {
+            throw std::invalid_argument("document '" + doc.id +
+                                        "': static score must be finite and >= 0, got " +
+                                        std::to_string(doc.static_score));
+        }
+        for (const auto& [key, value] : doc.attributes) {
+            if (key.empty() || key.find(kAttributeSeparator) != std::string::npos ||
+                value.find(kAttributeSeparator) != std::string::npos) {
+                throw std::invalid_argument("document '" + doc.id + "': attribute key '" + key +
+                                            "' must be non-empty and free of \\x1f");
+            }
+        }
+    }
+
+    std::unique_lock lock(m_mutex);
+    if (m_ext_ids.size() + docs.size() > kMaxDocs) {
+        throw std::length_error("the index holds at most " + std::to_string(kMaxDocs) +
+                                " documents over its lifetime (deleted ones included)");
+    }
+    std::unique_ptr<Stemmer> stemmer;
+    if (m_analyzer->stems()) stemmer = std::make_unique<Stemmer>(m_analyzer->config().stemmer);
+
+    const size_t n_fields = m_fields.size();
+    std::vector<uint32_t> tf_scratch(m_terms.size(), 0);
+    std::vector<uint32_t> touched_terms;
+    std::vector<Posting*> to_sync;
+
+    for (const DocInput& doc : docs) {
+        auto existing = m_id_map.find(doc.id);
+        if (existing != m_id_map.end()) remove_locked(existing->second);
+        const uint32_t doc_id = static_cast<uint32_t>(m_ext_ids.size());
+
+        for (size_t f = 0; f < n_fields; ++f) {
+            // Count term frequencies for this field.
+            uint32_t length = 0;
+            m_analyzer->tokenize(doc.fields[f], [&](std::string_view token) {
+                const uint32_t term_id = term_for_add(token, stemmer.get());
+                if (term_id >= tf_scratch.size()) tf_scratch.resize(m_terms.size(), 0);
+                if (tf_scratch[term_id]++ == 0) touched_terms.push_back(term_id);
+                ++length;
+            });
+
+            // Append one posting per distinct term.
+            for (uint32_t term_id : touched_terms) {
+                auto& slot = m_postings[static_cast<size_t>(term_id) * n_fields + f];
+                if (!slot) slot = std::make_unique<Posting>();
+                if (slot->n_in_bitmap == slot->docs.size()) to_sync.push_back(slot.get());
+                slot->append(doc_id, tf_scratch[term_id], length);
+                tf_scratch[term_id] = 0;
+            }
+            touched_terms.clear();
+            m_lengths[f].push_back(length);
+            m_total_length[f] += length;
+        }
+
+        m_ext_ids.push_back(doc.id);
+        m_id_map[doc.id] = doc_id;
+        m_alive.push_back(1);
+        m_alive_bitmap.add(doc_id);
+        m_static.push_back(doc.static_score);
+        if (doc.static_score > m_max_static) m_max_static = doc.static_score;
+        ++m_n_live;
+        for (const auto& [key, value] : doc.attributes) {
+            m_attributes[attribute_key(key, value)].add(doc_id);
+        }
+    }
+    for (Posting* p : to_sync) p->sync_bitmap();
+    if (m_n_dead >= 64 && m_n_dead * 4 >= m_n_live) compact_locked();
+}
+
+bool Index::remove(const std::string& id) {
+    std::unique_lock lock(m_mutex);
+    auto it = m_id_map.find(id);
+    if (it == m_id_map.end()) return false;
+    remove_locked(it->second);
+    if (m_n_dead >= 64 && m_n_dead * 4 >= m_n_live) compact_locked();
+    return true;
+}
+
+void Index::remove_locked(uint32_t doc_id) {
+    m_alive[doc_id] = 0;
+    m_alive_bitmap.remove(doc_id);
+    for (size_t f = 0; f < m_fields.size(); ++f) m_total_length[f] -= m_lengths[f][doc_id];
+    --m_n_live;
+    ++m_n_dead;
+    m_id_map.erase(m_ext_ids[doc_id]);
+    m_ext_ids[doc_id].clear();
+}
+
+void Index::compact() {
+    std::unique_lock lock(m_mutex);
+    compact_locked();
+}
+
+void Index::compact_locked() {
+    if (m_n_dead == 0) return;
+    for (auto& slot : m_postings) {
+        if (!slot) continue;
+        Posting& p = *slot;
+        size_t out = 0;
+        p.max_tf = 0;
+        p.min_len = UINT32_MAX;
+        const size_t field = static_cast<size_t>(&slot - m_postings.data()) % m_fields.size();
+        for (size_t i = 0; i < p.docs.size(); ++i) {
+            const uint32_t doc_id = p.docs[i];
+            if (!m_alive[doc_id]) continue;
+            p.docs[out] = doc_id;
+            p.tfs[out] = p.tfs[i];
+            p.max_tf = std::max(p.max_tf, p.tfs[i]);
+            p.min_len = std::min(p.min_len, m_lengths[field][doc_id]);
+            ++out;
+        }
+        p.docs.resize(out);
+        p.tfs.resize(out);
+        p.docs.shrink_to_fit();
+        p.tfs.shrink_to_fit();
+        p.bitmap = Bitmap();
+        p.n_in_bitmap = 0;
+        p.sync_bitmap();
+        roaring_bitmap_run_optimize(p.bitmap.get());
+    }
+    for (auto& [key, bitmap] : m_attributes) {
+        roaring_bitmap_and_inplace(bitmap.get(), m_alive_bitmap.get());
+    }
+    m_n_dead = 0;
+}
+
+std::vector<std::string> Index::tokenize(std::string_view text) const {
+    std::vector<std::string> out;
+    std::unique_ptr<Stemmer> stemmer;
+    if (m_analyzer->stems()) stemmer = std::make_unique<Stemmer>(m_analyzer->config().stemmer);
+    m_analyzer->tokenize(text, [&](std::string_view token) {
+        out.push_back(stemmer ? stemmer->stem(token) : std::string(token));
+    });
+    return out;
+}
+
+std::vector<std::string> Index::external_ids(const uint32_t* doc_ids, size_t n) const {
+    std::shared_lock lock(m_mutex);
+    std::vector<std::string> out;
+    out.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+        if (doc_ids[i] >= m_ext_ids.size()) {
+            throw std::out_of_range("doc id " + std::to_string(doc_ids[i]) +
+                                    " is out of range; the index has " +
+                                    std::to_string(m_ext_ids.size()) + " slots");
+        }
+        out.push_back(m_ext_ids[doc_ids[i]]);
+    }
+    return out;
+}
+
+int64_t Index::internal_id(const std::string& id) const {
+    std::shared_lock lock(m_mutex);
+    auto it = m_id_map.find(id);
+    return it == m_id_map.end() ? -1 : it->second;
+}
+
+size_t Index::size() const {
+    std::shared_lock lock(m_mutex);
+    return m_n_live;
+}
+
+size_t Index::n_slots() const {
+    std::shared_lock lock(m_mutex);
+    return m_ext_ids.size();
+}
+
+size_t Index::n_terms() const {
+    std::shared_lock lock(m_mutex);
+    return m_terms.size();
+}
+
+uint64_t Index::doc_freq(const std::string& field, const std::string& term) const {
+    std::shared_lock lock(m_mutex);
+    size_t f = 0;
+    while (f < m_fields.size() && m_fields[f] != field) ++f;
+    if (f == m_fields.size()) throw std::invalid_argument("unknown field '" + field + "'");
+    auto it = m_term_ids.find(term);
+    if (it == m_term_ids.end()) return 0;
+    const Posting* p = posting(it->second, f);
+    if (p == nullptr) return 0;
+    return live_doc_freq({p});
+}
+
+uint64_t Index::live_doc_freq(const std::vector<const Posting*>& postings) const {
+    if (postings.empty()) return 0;
+    if (postings.size() == 1) {
+        const Posting* p = postings[0];
+        if (m_n_dead == 0) return p->docs.size();
+        return roaring_bitmap_and_cardinality(p->bitmap.get(), m_alive_bitmap.get());
+    }
+    std::vector<const roaring_bitmap_t*> parts;
+    for (const Posting* p : postings) parts.push_back(p->bitmap.get());
+    Bitmap any(roaring_bitmap_or_many(parts.size(), parts.data()));
+    if (m_n_dead == 0) return any.cardinality();
+    return roaring_bitmap_and_cardinality(any.get(), m_alive_bitmap.get());
+}
+
+Bitmap Index::evaluate_filter(const std::vector<FilterOp>& filter) const {
+    std::vector<Bitmap> stack;
+    for (const FilterOp& op : filter) {
+        switch (op.kind) {
+            case FilterOp::Kind::attr: {
+                auto it = m_attributes.find(attribute_key(op.key, op.value));
+                stack.push_back(it == m_attributes.end() ? Bitmap() : it->second.copy());
+                break;
+            }
+            case FilterOp::Kind::all:
+                stack.push_back(m_alive_bitmap.copy());
+                break;
+            case FilterOp::Kind::and_:
+            case FilterOp::Kind::or_: {
+                if (op.n_args < 1 || op.n_args > stack.size()) {
+                    throw std::invalid_argument("malformed filter: and/or needs " +
+                                                std::to_string(op.n_args) + " operands, have " +
+                                                std::to_string(stack.size()));
+                }
+                Bitmap acc = std::move(stack[stack.size() - op.n_args]);
+                for (size_t i = stack.size() - op.n_args + 1; i < stack.size(); ++i) {
+                    if (op.kind == FilterOp::Kind::and_) {
+                        roaring_bitmap_and_inplace(acc.get(), stack[i].get());
+                    } else {
+                        roaring_bitmap_or_inplace(acc.get(), stack[i].get());
+                    }
+                }
+                stack.resize(stack.size() - op.n_args);
+                stack.push_back(std::move(acc));
+                break;
+            }
+            case FilterOp::Kind::not_: {
+                if (stack.empty()) throw std::invalid_argument("malformed filter: 'not' of nothing");
+                Bitmap negated(roaring_bitmap_andnot(m_alive_bitmap.get(), stack.back().get()));
+                stack.back() = std::move(negated);
+                break;
+            }
+        }
+    }
+    if (stack.size() != 1) {
+        throw std::invalid_argument("malformed filter: program leaves " +
+                                    std::to_string(stack.size()) + " results, expected 1");
+    }
+    roaring_bitmap_and_inplace(stack[0].get(), m_alive_bitmap.get());
+    return std::move(stack[0]);
+}
+
+std::vector<uint32_t> Index::filter_doc_ids(const std::vector<FilterOp>& filter) const {
+    std::shared_lock lock(m_mutex);
+    Bitmap allowed = evaluate_filter(filter);
+    std::vector<uint32_t> out(allowed.cardinality());
+    roaring_bitmap_to_uint32_array(allowed.get(), out.data());
+    return out;
+}
+
+std::vector<uint64_t> Index::allowed_bits(const std::vector<FilterOp>& filter) const {
+    Bitmap allowed = evaluate_filter(filter);
+    std::vector<uint64_t> bits((m_ext_ids.size() + 63) / 64, 0);
+    roaring_iterate(
+        allowed.get(),
+        [](uint32_t value, void* data) {
+            auto* words = static_cast<uint64_t*>(data);
+            words[value >> 6] |= uint64_t{1} << (value & 63);
+            return true;
+        },
+        bits.data());
+    return bits;
+}
+
+}  // namespace ltrr

@@ -1,0 +1,9 @@
+"""ltrr_fast: an in-process learning-to-rank-and-retrieve engine."""
+
+from __future__ import annotations
+
+import logging
+
+__version__ = "0.1.0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -1,0 +1,557 @@
+"""Python face of the compiled lexical index: BM25 / BM25F over roaring-bitmap postings.
+
+Input is validated here, once; the compiled index re-checks cheaply and does the work with the
+GIL released.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import numpy as np
+
+from ltrr_fast import _core
+from ltrr_fast.index.stopwords import resolve_stopwords
+
+logger = logging.getLogger(__name__)
+
+IndexFormatError = _core.IndexFormatError
+VARIANTS: tuple[str, ...] = ("lucene", "robertson", "atire")
+
+FieldTexts = Union[str, Mapping[str, Any]]
+Attributes = Mapping[str, Union[str, Iterable[str]]]
+
+
+@dataclass(frozen=True)
+class BM25Params:
+    """Scoring parameters for one search.
+
+    Parameters
+    ----------
+    variant
+        ``"lucene"`` (default; IDF ``ln(1 + (N - df + 0.5) / (df + 0.5))``), ``"robertson"``
+        (IDF ``ln((N - df + 0.5) / (df + 0.5))`` floored at 0) or ``"atire"`` (IDF
+        ``ln(N / df)``, saturation times ``k1 + 1``). No variant gives a negative IDF.
+    k1
+        Term frequency saturation, >= 0.
+    b
+        Length normalisation in [0, 1]: one value for every field, or a mapping per field
+        (fields left out use 0.75).
+    field_weights
+        BM25F weight per field, >= 0; fields left out weigh 1, weight 0 leaves a field out.
+    prior_weight
+        Adds ``prior_weight * log1p(static_score)`` to every matching document.
+    exhaustive
+        Score every match without dynamic pruning. Results are identical either way; this is the
+        reference path for tests.
+    """
+
+    variant: str = "lucene"
+    k1: float = 1.2
+    b: float | Mapping[str, float] = 0.75
+    field_weights: Mapping[str, float] | None = None
+    prior_weight: float = 0.0
+    exhaustive: bool = False
+    _compiled: dict[tuple[str, ...], Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+
+    def __post_init__(self) -> None:
+        if self.variant not in VARIANTS:
+            raise ValueError(f"unknown BM25 variant {self.variant!r}; expected one of {VARIANTS}")
+        _check_number("k1", self.k1, low=0.0)
+        if isinstance(self.b, Mapping):
+            for name, value in self.b.items():
+                _check_number(f"b[{name!r}]", value, low=0.0, high=1.0)
+        else:
+            _check_number("b", self.b, low=0.0, high=1.0)
+        for name, value in (self.field_weights or {}).items():
+            _check_number(f"field_weights[{name!r}]", value, low=0.0)
+        _check_number("prior_weight", self.prior_weight, low=0.0)
+
+    def compile(self, fields: tuple[str, ...]) -> Any:
+        """Return the compiled parameters for an index with these fields (cached)."""
+        compiled = self._compiled.get(fields)
+        if compiled is not None:
+            return compiled
+        known = set(fields)
+        for label, mapping in (("b", self.b), ("field_weights", self.field_weights)):
+            if isinstance(mapping, Mapping):
+                unknown = sorted(set(mapping) - known)
+                if unknown:
+                    raise ValueError(
+                        f"{label} names unknown fields {unknown}; the index has {list(fields)}"
+                    )
+        params = _core.SearchParams()
+        params.variant = self.variant
+        params.k1 = float(self.k1)
+        if isinstance(self.b, Mapping):
+            params.b = [float(self.b.get(f, 0.75)) for f in fields]
+        else:
+            params.b = [float(self.b)]
+        if self.field_weights is not None:
+            params.field_weights = [float(self.field_weights.get(f, 1.0)) for f in fields]
+        params.prior_weight = float(self.prior_weight)
+        params.exhaustive = bool(self.exhaustive)
+        self._compiled[fields] = params
+        return params
+
+
+
+class Filter:
+    """A boolean filter over keyword attributes, applied inside scoring.
+
+    Build with :meth:`attr` and combine with ``&`` (and), ``|`` (or) and ``~`` (not)::
+
+        Filter.attr("genre", "pop") & ~Filter.attr("explicit", "yes")
+
+    A filtered search never returns a document outside the filter.
+    """
+
+    __slots__ = ("_ops", "_program")
+
+    def __init__(self, ops: tuple[tuple[str, str, str, int], ...]) -> None:
+        self._ops = ops
+        self._program: Any = None
+
+    @classmethod
+    def attr(cls, key: str, value: str) -> Filter:
+        """Documents whose attribute ``key`` has ``value``."""
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(
+                f"attribute key and value must be str, got {type(key).__name__} "
+                f"and {type(value).__name__}"
+            )
+        return cls((("attr", key, value, 0),))
+
+    @classmethod
+    def any_of(cls, key: str, values: Iterable[str]) -> Filter:
+        """Documents whose attribute ``key`` has any of ``values``."""
+        parts = [cls.attr(key, v) for v in values]
+        if not parts:
+            raise ValueError(f"any_of({key!r}, ...) needs at least one value")
+        return cls._combine("or", parts)
+
+    @classmethod
+    def all(cls) -> Filter:
+        """Every live document."""
+        return cls((("all", "", "", 0),))
+
+    @classmethod
+    def _combine(cls, op: str, parts: Sequence[Filter]) -> Filter:
+        ops: list[tuple[str, str, str, int]] = []
+        for part in parts:
+            ops.extend(part._ops)
+        if len(parts) > 1:
+            ops.append((op, "", "", len(parts)))
+        return cls(tuple(ops))
+
+    def __and__(self, other: Filter) -> Filter:
+        return Filter._combine("and", [self, _as_filter(other)])
+
+    def __or__(self, other: Filter) -> Filter:
+        return Filter._combine("or", [self, _as_filter(other)])
+
+    def __invert__(self) -> Filter:
+        return Filter(self._ops + (("not", "", "", 0),))
+
+    def compile(self) -> Any:
+        """Return the compiled program (cached)."""
+        if self._program is None:
+            self._program = _core.FilterProgram(list(self._ops))
+        return self._program
+
+    def __repr__(self) -> str:
+        return f"Filter({list(self._ops)!r})"
+
+
+@dataclass(frozen=True, eq=False)
+class Hits:
+    """Results of one search, best first (ties by smaller internal doc id)."""
+
+    doc_ids: np.ndarray  # uint32 internal ids
+    scores: np.ndarray  # float32
+    ids: list[str]  # external ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __iter__(self) -> Iterator[tuple[str, float]]:
+        return zip(self.ids, self.scores.tolist())
+
+
+@dataclass(frozen=True, eq=False)
+class BatchHits:
+    """Results of a batch search in CSR form: query i owns ``[indptr[i], indptr[i + 1])``."""
+
+    indptr: np.ndarray  # int64, n_queries + 1
+    doc_ids: np.ndarray  # uint32
+    scores: np.ndarray  # float32
+    _index: LexicalIndex = field(repr=False, compare=False)
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    def __getitem__(self, i: int) -> Hits:
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"query {i} out of range for a batch of {len(self)}")
+        i %= len(self)
+        lo, hi = int(self.indptr[i]), int(self.indptr[i + 1])
+        doc_ids = self.doc_ids[lo:hi]
+        return Hits(doc_ids, self.scores[lo:hi], self._index.external_ids(doc_ids))
+
+    def __iter__(self) -> Iterator[Hits]:
+        return (self[i] for i in range(len(self)))
+
+
+class LexicalIndex:
+    """An incremental inverted index with BM25 / BM25F top-k search.
+
+    Documents have named text fields, a non-negative static score (e.g. popularity) and
+    keyword attributes for filters. Adding an id that is already present replaces that
+    document. After any sequence of adds and deletes, scores equal those of a fresh index
+    built from the surviving documents.
+
+    Parameters
+    ----------
+    fields
+        Names of the text fields, in order.
+    stopwords
+        ``None``, a list name (``"en"``) or an iterable of words. Stop words are folded like
+        text and count toward no document length.
+    stemmer
+        ``None`` or a Snowball language name such as ``"english"``. Each distinct token is
+        stemmed once at add time.
+    fold_accents
+        Lowercase and strip diacritics of Latin letters ("Café" -> "cafe"); letters of other
+        scripts are lowercased where they have case.
+    cjk_bigrams
+        Split runs of Han, kana and Hangul into overlapping bigrams (a lone character stays a
+        unigram); otherwise into single characters.
+    """
+
+    def __init__(
+        self,
+        fields: Sequence[str] = ("text",),
+        *,
+        stopwords: str | Iterable[str] | None = None,
+        stemmer: str | None = None,
+        fold_accents: bool = True,
+        cjk_bigrams: bool = True,
+    ) -> None:
+        if isinstance(fields, str):
+            fields = (fields,)
+        fields = tuple(fields)
+        for name in fields:
+            if not isinstance(name, str):
+                raise TypeError(f"field names must be str, got {type(name).__name__}")
+        if stemmer is not None and not isinstance(stemmer, str):
+            raise TypeError(f"stemmer must be a language name or None, got {stemmer!r}")
+        self._core = _core.Index(
+            list(fields),
+            fold_accents=bool(fold_accents),
+            cjk_bigrams=bool(cjk_bigrams),
+            stemmer=stemmer or "",
+            stopwords=resolve_stopwords(stopwords),
+        )
+        self._fields = fields
+
+    @classmethod
+    def _wrap(cls, core: Any) -> LexicalIndex:
+        self = cls.__new__(cls)
+        self._core = core
+        self._fields = tuple(core.fields)
+        return self
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self._fields
+
+    @property
+    def n_terms(self) -> int:
+        """Distinct terms ever indexed."""
+        return int(self._core.n_terms)
+
+    def __len__(self) -> int:
+        return len(self._core)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return isinstance(doc_id, str) and self._core.internal_id(doc_id) >= 0
+
+    def __repr__(self) -> str:
+        return f"LexicalIndex(fields={list(self._fields)}, docs={len(self)})"
+
+    # Documents
+
+    def add(
+        self,
+        doc_id: str,
+        fields: FieldTexts,
+        *,
+        static_score: float = 0.0,
+        attributes: Attributes | None = None,
+    ) -> None:
+        """Add one document, replacing any document with the same id.
+
+        ``fields`` maps field names to text; a plain string is the text of the first field.
+        ``attributes`` maps keys to a value or to several values.
+        """
+        self.add_batch([doc_id], [fields], static_scores=[static_score], attributes=[attributes])
+
+    def add_batch(
+        self,
+        doc_ids: Sequence[str],
+        fields: Mapping[str, Sequence[str]] | Sequence[FieldTexts],
+        *,
+        static_scores: Sequence[float] | np.ndarray | None = None,
+        attributes: Sequence[Attributes | None] | None = None,
+    ) -> None:
+        """Add many documents at once; all or nothing.
+
+        ``fields`` is either column-wise (a mapping from field name to one text per document)
+        or row-wise (one mapping or string per document). A later duplicate id in the batch
+        replaces an earlier one.
+        """
+        if isinstance(doc_ids, str) or not isinstance(doc_ids, Sequence):
+            raise TypeError(f"doc_ids must be a sequence of str, got {type(doc_ids).__name__}")
+        n = len(doc_ids)
+        for i, doc_id in enumerate(doc_ids):
+            if not isinstance(doc_id, str):
+                raise TypeError(f"doc_ids[{i}] must be str, got {type(doc_id).__name__}")
+            if not doc_id:
+                raise ValueError(f"doc_ids[{i}] is empty; ids must be non-empty strings")
+        columns = self._columns(fields, n)
+        scores = self._static_scores(static_scores, n)
+        rows = None if attributes is None else self._attribute_rows(attributes, n)
+        self._core.add_batch(list(doc_ids), columns, scores, rows)
+
+    def delete(self, doc_id: str) -> bool:
+        """Delete a document; returns False when no document has this id."""
+        if not isinstance(doc_id, str):
+            raise TypeError(f"doc_id must be str, got {type(doc_id).__name__}")
+        return bool(self._core.remove(doc_id))
+
+    def compact(self) -> None:
+        """Drop deleted documents from postings now (it also happens automatically)."""
+        self._core.compact()
+
+    # Search
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        params: BM25Params | None = None,
+        filter: Filter | None = None,
+    ) -> Hits:
+        """Top-k documents for a query; fewer when fewer documents match.
+
+        An empty query, or one whose terms are all unknown, returns no hits.
+        """
+        if not isinstance(query, str):
+            raise TypeError(f"query must be str, got {type(query).__name__}")
+        k = _check_k(k)
+        compiled = (params or DEFAULT_PARAMS).compile(self._fields)
+        program = _as_filter(filter).compile() if filter is not None else None
+        doc_ids, scores = self._core.search(query, k, compiled, program)
+        return Hits(doc_ids, scores, self._core.external_ids(doc_ids))
+
+    def search_batch(
+        self,
+        queries: Sequence[str],
+        k: int = 10,
+        *,
+        params: BM25Params | None = None,
+        filter: Filter | None = None,
+        n_threads: int | None = None,
+    ) -> BatchHits:
+        """Top-k for many queries on ``n_threads`` threads (default: every core)."""
+        if isinstance(queries, str) or not isinstance(queries, Sequence):
+            raise TypeError(f"queries must be a sequence of str, got {type(queries).__name__}")
+        for i, query in enumerate(queries):
+            if not isinstance(query, str):
+                raise TypeError(f"queries[{i}] must be str, got {type(query).__name__}")
+        k = _check_k(k)
+        if n_threads is None:
+            n_threads = 0
+        elif isinstance(n_threads, bool) or not isinstance(n_threads, int) or n_threads < 1:
+            raise ValueError(f"n_threads must be a positive int or None, got {n_threads!r}")
+        compiled = (params or DEFAULT_PARAMS).compile(self._fields)
+        program = _as_filter(filter).compile() if filter is not None else None
+        indptr, doc_ids, scores = self._core.search_batch(
+            list(queries), k, compiled, program, n_threads
+        )
+        return BatchHits(indptr, doc_ids, scores, self)
+
+    # Lookups
+
+    def tokenize(self, text: str) -> list[str]:
+        """The terms this index makes of a text (folded, stop words removed, stemmed)."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, got {type(text).__name__}")
+        return list(self._core.tokenize(text))
+
+    def doc_freq(self, term: str, field: str | None = None) -> int:
+        """Live documents containing an (already analysed) term in a field."""
+        return int(self._core.doc_freq(field or self._fields[0], term))
+
+    def internal_id(self, doc_id: str) -> int | None:
+        """The dense internal id of a live document, or None."""
+        found = int(self._core.internal_id(doc_id))
+        return None if found < 0 else found
+
+    def external_ids(self, doc_ids: np.ndarray | Sequence[int]) -> list[str]:
+        """External ids for internal ids ("" for a deleted document)."""
+        return list(self._core.external_ids(np.asarray(doc_ids, dtype=np.uint32)))
+
+    def filter_doc_ids(self, filter: Filter) -> np.ndarray:
+        """Internal ids of the live documents that pass a filter, ascending."""
+        return self._core.filter_doc_ids(_as_filter(filter).compile())
+
+    # Persistence
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the index to one file, atomically (write beside, fsync, rename)."""
+        self._core.save(os.fspath(path))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> LexicalIndex:
+        """Read an index written by :meth:`save`.
+
+        Raises :class:`IndexFormatError` (a ``ValueError``) for a file that is foreign,
+        truncated, corrupt or of an unsupported format version, and ``OSError`` when the file
+        cannot be read.
+        """
+        return cls._wrap(_core.Index.load(os.fspath(path)))
+
+    # Input normalisation
+
+    def _columns(
+        self, fields: Mapping[str, Sequence[str]] | Sequence[FieldTexts], n: int
+    ) -> list[list[str]]:
+        names = self._fields
+        if isinstance(fields, Mapping):
+            unknown = sorted(set(fields) - set(names))
+            if unknown:
+                raise ValueError(f"unknown fields {unknown}; the index has {list(names)}")
+            columns = []
+            for name in names:
+                column = fields.get(name)
+                if column is None:
+                    columns.append([""] * n)
+                    continue
+                if isinstance(column, str) or len(column) != n:
+                    raise ValueError(f"field {name!r} needs a sequence of {n} texts")
+                columns.append([_text(t, name, i) for i, t in enumerate(column)])
+            return columns
+        if isinstance(fields, str) or not isinstance(fields, Sequence):
+            raise TypeError(
+                "fields must map field names to texts, or give one str or mapping per document; "
+                f"got {type(fields).__name__}"
+            )
+        if len(fields) != n:
+            raise ValueError(f"fields has {len(fields)} rows for {n} doc ids")
+        columns = [[""] * n for _ in names]
+        for i, row in enumerate(fields):
+            if isinstance(row, str):
+                columns[0][i] = row
+            elif isinstance(row, Mapping):
+                for name, text in row.items():
+                    try:
+                        columns[names.index(name)][i] = _text(text, name, i)
+                    except ValueError:
+                        raise ValueError(
+                            f"document {i}: unknown field {name!r}; the index has {list(names)}"
+                        ) from None
+            else:
+                raise TypeError(
+                    f"document {i}: expected a str or a mapping of field texts, "
+                    f"got {type(row).__name__}"
+                )
+        return columns
+
+    @staticmethod
+    def _static_scores(scores: Sequence[float] | np.ndarray | None, n: int) -> np.ndarray:
+        if scores is None:
+            return np.zeros(n, dtype=np.float64)
+        try:
+            array = np.asarray(scores, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError("static_scores must be numbers") from None
+        if array.shape != (n,):
+            raise ValueError(f"static_scores needs shape ({n},), got {array.shape}")
+        bad = ~np.isfinite(array) | (array < 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"static_scores[{i}] must be finite and >= 0, got {array[i]}")
+        return np.ascontiguousarray(array)
+
+    @staticmethod
+    def _attribute_rows(
+        attributes: Sequence[Attributes | None], n: int
+    ) -> list[list[tuple[str, str]]]:
+        if len(attributes) != n:
+            raise ValueError(f"attributes has {len(attributes)} rows for {n} doc ids")
+        rows: list[list[tuple[str, str]]] = []
+        for i, row in enumerate(attributes):
+            pairs: list[tuple[str, str]] = []
+            if row is not None:
+                if not isinstance(row, Mapping):
+                    raise TypeError(
+                        f"attributes[{i}] must be a mapping of key to value(s), "
+                        f"got {type(row).__name__}"
+                    )
+                for key, values in row.items():
+                    if not isinstance(key, str) or not key:
+                        raise ValueError(f"attributes[{i}]: keys must be non-empty str")
+                    for value in [values] if isinstance(values, str) else values:
+                        if not isinstance(value, str):
+                            raise TypeError(
+                                f"attributes[{i}][{key!r}] values must be str, "
+                                f"got {type(value).__name__}"
+                            )
+                        pairs.append((key, value))
+            rows.append(pairs)
+        return rows
+
+
+def _as_filter(value: object) -> Filter:
+    if not isinstance(value, Filter):
+        raise TypeError(f"expected a Filter, got {type(value).__name__}")
+    return value
+
+
+def _text(value: object, name: str, i: int) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError(f"document {i}: field {name!r} must be str, got {type(value).__name__}")
+    return value
+
+
+def _check_k(k: object) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"k must be an int, got {type(k).__name__}")
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+    return int(k)
+
+
+def _check_number(
+    name: str, value: object, *, low: float | None = None, high: float | None = None
+) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    v = float(value)
+    if not math.isfinite(v) or (low is not None and v < low) or (high is not None and v > high):
+        bounds = f"[{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{name} must be finite and {bounds}, got {value!r}")
+
+
+DEFAULT_PARAMS = BM25Params()
