@@ -52,7 +52,7 @@ PYBIND11_MODULE(_core, m) {
         try {
             if (p) std::rethrow_exception(p);
         } catch (const ltrr::FormatError& e) {
-            format_error(e.what());
+            py::set_error(format_error, e.what());
         } catch (const ltrr::FileError& e) {
             PyErr_SetString(PyExc_OSError, e.what());
         }
@@ -157,7 +157,8 @@ PYBIND11_MODULE(_core, m) {
                     py::gil_scoped_release release;
                     hits = self.search(query, k, params, filter ? &filter->ops : nullptr);
                 }
-                return py::make_tuple(to_array(hits.doc_ids), to_array(hits.scores));
+                return py::make_tuple(to_array(hits.doc_ids), to_array(hits.scores),
+                                      py::cast(hits.ids));
             },
             py::arg("query"), py::arg("k"), py::arg("params"), py::arg("filter") = nullptr)
         .def(
@@ -167,6 +168,7 @@ PYBIND11_MODULE(_core, m) {
                 std::vector<int64_t> indptr(queries.size() + 1, 0);
                 std::vector<uint32_t> doc_ids;
                 std::vector<float> scores;
+                std::vector<std::string> ids;
                 {
                     py::gil_scoped_release release;
                     auto results = self.search_batch(queries, k, params,
@@ -176,12 +178,15 @@ PYBIND11_MODULE(_core, m) {
                     }
                     doc_ids.reserve(indptr.back());
                     scores.reserve(indptr.back());
-                    for (const auto& hits : results) {
+                    ids.reserve(indptr.back());
+                    for (auto& hits : results) {
                         doc_ids.insert(doc_ids.end(), hits.doc_ids.begin(), hits.doc_ids.end());
                         scores.insert(scores.end(), hits.scores.begin(), hits.scores.end());
+                        for (auto& id : hits.ids) ids.push_back(std::move(id));
                     }
                 }
-                return py::make_tuple(to_array(indptr), to_array(doc_ids), to_array(scores));
+                return py::make_tuple(to_array(indptr), to_array(doc_ids), to_array(scores),
+                                      py::cast(ids));
             },
             py::arg("queries"), py::arg("k"), py::arg("params"), py::arg("filter") = nullptr,
             py::arg("n_threads") = 0)

@@ -80,7 +80,7 @@ int64_t Index::term_for_query(std::string_view token) const {
     std::string key(token);
     if (!m_analyzer->stems()) {
         auto it = m_term_ids.find(key);
-        return it == m_term_ids.end() ? -1 : it->second;
+        return it == m_term_ids.end() ? int64_t{-1} : int64_t{it->second};
     }
     auto it = m_token_terms.find(key);
     if (it != m_token_terms.end()) return it->second;
@@ -89,7 +89,7 @@ int64_t Index::term_for_query(std::string_view token) const {
     auto& stemmer = stemmers[m_analyzer->config().stemmer];
     if (!stemmer) stemmer = std::make_unique<Stemmer>(m_analyzer->config().stemmer);
     auto found = m_term_ids.find(stemmer->stem(token));
-    return found == m_term_ids.end() ? -1 : found->second;
+    return found == m_term_ids.end() ? int64_t{-1} : int64_t{found->second};
 }
 
 void Index::add_batch(const std::vector<DocInput>& docs) {
@@ -204,20 +204,16 @@ void Index::compact_locked() {
         if (!slot) continue;
         Posting& p = *slot;
         size_t out = 0;
-        p.max_tf = 0;
-        p.min_len = UINT32_MAX;
-        const size_t field = static_cast<size_t>(&slot - m_postings.data()) % m_fields.size();
         for (size_t i = 0; i < p.docs.size(); ++i) {
-            const uint32_t doc_id = p.docs[i];
-            if (!m_alive[doc_id]) continue;
-            p.docs[out] = doc_id;
+            if (!m_alive[p.docs[i]]) continue;
+            p.docs[out] = p.docs[i];
             p.tfs[out] = p.tfs[i];
-            p.max_tf = std::max(p.max_tf, p.tfs[i]);
-            p.min_len = std::min(p.min_len, m_lengths[field][doc_id]);
             ++out;
         }
         p.docs.resize(out);
         p.tfs.resize(out);
+        const size_t field = static_cast<size_t>(&slot - m_postings.data()) % m_fields.size();
+        p.rebuild_bounds(m_lengths[field]);
         p.docs.shrink_to_fit();
         p.tfs.shrink_to_fit();
         p.bitmap = Bitmap();
@@ -259,7 +255,7 @@ std::vector<std::string> Index::external_ids(const uint32_t* doc_ids, size_t n) 
 int64_t Index::internal_id(const std::string& id) const {
     std::shared_lock lock(m_mutex);
     auto it = m_id_map.find(id);
-    return it == m_id_map.end() ? -1 : it->second;
+    return it == m_id_map.end() ? int64_t{-1} : int64_t{it->second};
 }
 
 size_t Index::size() const {

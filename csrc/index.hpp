@@ -40,6 +40,7 @@ struct FilterOp {
 struct Hits {
     std::vector<uint32_t> doc_ids;
     std::vector<float> scores;
+    std::vector<std::string> ids;  // external ids, read under the same lock as the search
 };
 
 struct DocInput {

@@ -217,13 +217,11 @@ std::unique_ptr<Index> Index::load(const std::string& path) {
         std::memcpy(p.tfs.data(), r.take(n * 4), n * 4);
         p.n_in_bitmap = n;
         for (size_t j = 0; j < n; ++j) {
-            const uint32_t doc = p.docs[j];
-            if (!ix.m_alive[doc] || p.tfs[j] == 0) {
+            if (!ix.m_alive[p.docs[j]] || p.tfs[j] == 0) {
                 throw FormatError("corrupt index file: posting lists a deleted doc or tf 0");
             }
-            p.max_tf = std::max(p.max_tf, p.tfs[j]);
-            p.min_len = std::min(p.min_len, ix.m_lengths[field][doc]);
         }
+        p.rebuild_bounds(ix.m_lengths[field]);
     }
 
     const uint64_t n_attributes = r.get_count(4 + 8);

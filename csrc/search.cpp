@@ -25,61 +25,229 @@ struct FieldCursor {
     const uint32_t* docs;
     const uint32_t* tfs;
     size_t n;
-    size_t pos;
+    const uint32_t* block_last;
+    const ParetoBound<4>* block_bound;
     const uint32_t* lengths;  // doc length in this field, by doc id
     LengthNorm norm;
-    double weight;
+    double field_weight;
+    size_t pos = 0;
+    size_t cached_block = SIZE_MAX;
+    double cached_block_tf = 0.0;
 
     uint32_t doc() const { return pos < n ? docs[pos] : kEnd; }
 
-    // Moves to the first doc >= target by galloping, then binary search.
+    // Moves to the first doc >= target: gallop over block ends, then binary search one block.
     void seek(uint32_t target) {
         if (pos >= n || docs[pos] >= target) return;
-        size_t lo = pos;
-        size_t step = 1;
-        size_t hi = pos + 1;
-        while (hi < n && docs[hi] < target) {
-            lo = hi;
-            step <<= 1;
-            hi = pos + step;
+        size_t block = pos >> Posting::kBlockShift;
+        if (block_last[block] < target) {
+            const size_t n_blocks = (n + Posting::kBlockSize - 1) >> Posting::kBlockShift;
+            size_t lo = block;
+            size_t step = 1;
+            size_t hi = block + 1;
+            while (hi < n_blocks && block_last[hi] < target) {
+                lo = hi;
+                step <<= 1;
+                hi = block + step;
+            }
+            if (hi >= n_blocks) hi = n_blocks - 1;
+            if (block_last[hi] < target) {
+                pos = n;
+                return;
+            }
+            block = static_cast<size_t>(
+                std::lower_bound(block_last + lo + 1, block_last + hi + 1, target) - block_last);
+            pos = block << Posting::kBlockShift;
         }
-        if (hi > n) hi = n;
-        pos = static_cast<size_t>(std::lower_bound(docs + lo + 1, docs + hi, target) - docs);
+        const size_t block_stop = std::min(n, (block + 1) << Posting::kBlockShift);
+        pos = static_cast<size_t>(std::lower_bound(docs + pos, docs + block_stop, target) - docs);
+    }
+
+    // Weighted, length-normalised term frequency at the current doc.
+    double pseudo_tf() const { return field_weight * tfs[pos] / norm(lengths[docs[pos]]); }
+
+    uint32_t block_end() const { return pos < n ? block_last[pos >> Posting::kBlockShift] : kEnd; }
+
+    // Bound on pseudo_tf() for every doc of the current block.
+    double block_pseudo_tf() {
+        const size_t block = pos >> Posting::kBlockShift;
+        if (block != cached_block) {
+            cached_block = block;
+            cached_block_tf = block_bound[block].max_pseudo_tf(field_weight, norm);
+        }
+        return cached_block_tf;
     }
 };
+
+// A query term found in one field: the common case, kept free of loops.
+struct SingleFieldTerm {
+    FieldCursor field;
+    double weight;  // query count times idf
+    double upper_bound;
+    Saturation saturation;
+
+    uint32_t doc() const { return field.doc(); }
+    void next() { ++field.pos; }
+    void seek(uint32_t target) { field.seek(target); }
+    double score() const { return weight * saturation(field.pseudo_tf()); }
+    uint32_t block_end() const { return field.block_end(); }
+    double block_bound() { return weight * saturation(field.block_pseudo_tf()); }
+};
+
+// A query term over several fields, scored as BM25F: weighted pseudo frequencies are summed
+// across fields before saturation.
+struct MultiFieldTerm {
+    std::vector<FieldCursor> fields;
+    double weight;
+    double upper_bound;
+    Saturation saturation;
+    uint32_t current = kEnd;
+
+    void refresh() {
+        current = kEnd;
+        for (const auto& f : fields) current = std::min(current, f.doc());
+    }
+    uint32_t doc() const { return current; }
+    void next() {
+        for (auto& f : fields) {
+            if (f.doc() == current) ++f.pos;
+        }
+        refresh();
+    }
+    void seek(uint32_t target) {
+        if (current >= target) return;
+        for (auto& f : fields) f.seek(target);
+        refresh();
+    }
+    double score() const {
+        double tf = 0.0;
+        for (const auto& f : fields) {
+            if (f.doc() == current) tf += f.pseudo_tf();
+        }
+        return weight * saturation(tf);
+    }
+    uint32_t block_end() const {
+        uint32_t end = kEnd;
+        for (const auto& f : fields) end = std::min(end, f.block_end());
+        return end;
+    }
+    double block_bound() {
+        double tf = 0.0;
+        for (auto& f : fields) {
+            if (f.pos < f.n) tf += f.block_pseudo_tf();
+        }
+        return weight * saturation(tf);
+    }
+};
+
+struct RunContext {
+    const uint8_t* alive;
+    const std::vector<uint64_t>* allowed;
+    const double* statics;
+    double prior_weight;
+    double prior_bound;
+    bool prune;
+};
+
+// Exact top-k by MaxScore with block-max skipping. Terms come sorted by ascending upper bound.
+// Terms [0, first_essential) are non-essential: together with the prior they cannot lift a
+// doc into the top k, so candidates come only from the others. Ranges of docs whose block
+// bounds cannot beat the threshold are skipped without being scored.
+template <class Term>
+void maxscore(std::vector<Term>& terms, TopK& top, const RunContext& ctx) {
+    const size_t n_terms = terms.size();
+    std::vector<double> prefix(n_terms);  // bound of terms[0..i]
+    std::vector<double> bound(n_terms);   // ... plus the prior
+    double acc = 0.0;
+    for (size_t i = 0; i < n_terms; ++i) {
+        acc += terms[i].upper_bound;
+        prefix[i] = acc * (1.0 + kBoundSlack);
+        bound[i] = (acc + ctx.prior_bound) * (1.0 + kBoundSlack);
+    }
+    std::vector<double> contribution(n_terms, 0.0);
+    size_t first_essential = 0;
+    uint32_t checked_until = 0;
+    bool checked = false;
+
+    while (true) {
+        uint32_t doc = kEnd;
+        for (size_t i = first_essential; i < n_terms; ++i) doc = std::min(doc, terms[i].doc());
+        if (doc == kEnd) break;
+
+        // Block-max check over the docs up to the nearest block end of the essential terms.
+        if (ctx.prune && top.full() && (!checked || doc > checked_until)) {
+            uint32_t range_end = kEnd;
+            for (size_t i = first_essential; i < n_terms; ++i) {
+                range_end = std::min(range_end, terms[i].block_end());
+            }
+            double range_bound = first_essential > 0 ? bound[first_essential - 1]
+                                                     : ctx.prior_bound;
+            for (size_t i = first_essential; i < n_terms; ++i) {
+                if (terms[i].doc() <= range_end) range_bound += terms[i].block_bound();
+            }
+            if (range_bound * (1.0 + kBoundSlack) <= top.threshold()) {
+                if (range_end == kEnd) break;
+                for (size_t i = first_essential; i < n_terms; ++i) terms[i].seek(range_end + 1);
+                checked = false;
+                continue;
+            }
+            checked = true;
+            checked_until = range_end;
+        }
+
+        const bool ok = ctx.alive[doc] && (ctx.allowed == nullptr ||
+                                           ((*ctx.allowed)[doc >> 6] >> (doc & 63)) & 1);
+        if (!ok) {
+            for (size_t i = first_essential; i < n_terms; ++i) {
+                if (terms[i].doc() == doc) terms[i].next();
+            }
+            continue;
+        }
+
+        // Score the essential terms; every candidate comes from one of them.
+        std::fill(contribution.begin(), contribution.end(), 0.0);
+        const double prior =
+            ctx.prior_weight > 0.0 ? ctx.prior_weight * std::log1p(ctx.statics[doc]) : 0.0;
+        double partial = prior;
+        for (size_t i = first_essential; i < n_terms; ++i) {
+            if (terms[i].doc() != doc) continue;
+            contribution[i] = terms[i].score();
+            partial += contribution[i];
+            terms[i].next();
+        }
+
+        // Add non-essential terms, largest bound first, while the doc can still enter.
+        bool pruned = false;
+        for (size_t i = first_essential; i-- > 0;) {
+            if (ctx.prune && top.full() && partial + prefix[i] <= top.threshold()) {
+                pruned = true;
+                break;
+            }
+            terms[i].seek(doc);
+            if (terms[i].doc() == doc) {
+                contribution[i] = terms[i].score();
+                partial += contribution[i];
+            }
+        }
+        if (pruned) continue;
+
+        // Sum in a fixed order so pruned and exhaustive runs give identical scores.
+        double score = 0.0;
+        for (size_t i = 0; i < n_terms; ++i) score += contribution[i];
+        score += prior;
+        if (!top.push(score, doc) || !ctx.prune || !top.full()) continue;
+        while (first_essential < n_terms && bound[first_essential] <= top.threshold()) {
+            ++first_essential;
+        }
+    }
+}
 
 }  // namespace
 
 struct Index::QueryTerm {
     std::vector<FieldCursor> fields;
-    double weight = 0.0;  // query term count times idf
+    double weight = 0.0;
     double upper_bound = 0.0;
-    uint32_t doc = kEnd;
-
-    void refresh() {
-        doc = kEnd;
-        for (const auto& c : fields) doc = std::min(doc, c.doc());
-    }
-    void next() {
-        for (auto& c : fields) {
-            if (c.doc() == doc) ++c.pos;
-        }
-        refresh();
-    }
-    void seek(uint32_t target) {
-        if (doc >= target) return;
-        for (auto& c : fields) c.seek(target);
-        refresh();
-    }
-    // Term score at the current doc: BM25F pseudo-frequency, then saturation.
-    double score(const Saturation& saturation) const {
-        double pseudo_tf = 0.0;
-        for (const auto& c : fields) {
-            if (c.doc() != doc) continue;
-            pseudo_tf += c.weight * c.tfs[c.pos] / c.norm(c.lengths[doc]);
-        }
-        return weight * saturation(pseudo_tf);
-    }
 };
 
 struct Index::QueryPlan {
@@ -155,15 +323,15 @@ Index::QueryPlan Index::plan(std::string_view query, const SearchParams& params)
             const double avg_length = static_cast<double>(m_total_length[f]) / n_docs;
             LengthNorm norm = LengthNorm::make(b, avg_length);
             postings.push_back(p);
-            term.fields.push_back(FieldCursor{p->docs.data(), p->tfs.data(), p->docs.size(), 0,
+            term.fields.push_back(FieldCursor{p->docs.data(), p->tfs.data(), p->docs.size(),
+                                              p->block_last.data(), p->block_bound.data(),
                                               m_lengths[f].data(), norm, weight});
-            bound_tf += weight * p->max_tf / norm(p->min_len);
+            bound_tf += p->bound.max_pseudo_tf(weight, norm);
         }
         const uint64_t df = live_doc_freq(postings);
         if (df == 0) continue;
         term.weight = count * idf(params.variant, n_docs, static_cast<double>(df));
         term.upper_bound = term.weight * plan.saturation(bound_tf) * (1.0 + kBoundSlack);
-        term.refresh();
         plan.terms.push_back(std::move(term));
     }
     std::stable_sort(plan.terms.begin(), plan.terms.end(),
@@ -179,77 +347,28 @@ Hits Index::run(QueryPlan plan, size_t k, const SearchParams& params,
                 const std::vector<uint64_t>* allowed) const {
     Hits hits;
     if (k == 0 || plan.terms.empty()) return hits;
-    auto& terms = plan.terms;
-    const size_t n_terms = terms.size();
-
-    // bound[i]: the most that terms[0..i] and the prior can add to a doc's score.
-    std::vector<double> bound(n_terms);
-    double acc = plan.prior_bound;
-    for (size_t i = 0; i < n_terms; ++i) {
-        acc += terms[i].upper_bound;
-        bound[i] = acc * (1.0 + kBoundSlack);
-    }
-
     TopK top(k);
-    std::vector<double> contribution(n_terms, 0.0);
-    size_t first_essential = 0;
-    const bool prune = !params.exhaustive;
-    const uint8_t* alive = m_alive.data();
-    const double* statics = m_static.data();
+    const RunContext ctx{m_alive.data(),     allowed,           m_static.data(),
+                         plan.prior_weight, plan.prior_bound, !params.exhaustive};
 
-    auto next_candidate = [&]() {
-        uint32_t doc = kEnd;
-        for (size_t i = first_essential; i < n_terms; ++i) doc = std::min(doc, terms[i].doc);
-        return doc;
-    };
-
-    for (uint32_t doc = next_candidate(); doc != kEnd; doc = next_candidate()) {
-        const bool ok = alive[doc] &&
-                        (allowed == nullptr || ((*allowed)[doc >> 6] >> (doc & 63)) & 1);
-        if (!ok) {
-            for (size_t i = first_essential; i < n_terms; ++i) {
-                if (terms[i].doc == doc) terms[i].next();
-            }
-            continue;
+    const bool single_field = std::all_of(plan.terms.begin(), plan.terms.end(),
+                                          [](const QueryTerm& t) { return t.fields.size() == 1; });
+    if (single_field) {
+        std::vector<SingleFieldTerm> terms;
+        terms.reserve(plan.terms.size());
+        for (const auto& t : plan.terms) {
+            terms.push_back(SingleFieldTerm{t.fields[0], t.weight, t.upper_bound, plan.saturation});
         }
-
-        // Score the essential terms; every candidate comes from one of them.
-        std::fill(contribution.begin(), contribution.end(), 0.0);
-        const double prior = plan.prior_weight > 0.0 ? plan.prior_weight * std::log1p(statics[doc])
-                                                     : 0.0;
-        double partial = prior;
-        for (size_t i = first_essential; i < n_terms; ++i) {
-            if (terms[i].doc != doc) continue;
-            contribution[i] = terms[i].score(plan.saturation);
-            partial += contribution[i];
-            terms[i].next();
+        maxscore(terms, top, ctx);
+    } else {
+        std::vector<MultiFieldTerm> terms;
+        terms.reserve(plan.terms.size());
+        for (const auto& t : plan.terms) {
+            terms.push_back(MultiFieldTerm{t.fields, t.weight, t.upper_bound, plan.saturation});
+            terms.back().refresh();
         }
-
-        // Add non-essential terms, largest bound first, while the doc can still enter.
-        bool pruned = false;
-        for (size_t i = first_essential; i-- > 0;) {
-            if (prune && top.full() && partial + bound[i] <= top.threshold()) {
-                pruned = true;
-                break;
-            }
-            terms[i].seek(doc);
-            if (terms[i].doc == doc) {
-                contribution[i] = terms[i].score(plan.saturation);
-                partial += contribution[i];
-            }
-        }
-        if (pruned) continue;
-
-        // Sum in a fixed order so pruned and exhaustive runs give identical scores.
-        double score = 0.0;
-        for (size_t i = 0; i < n_terms; ++i) score += contribution[i];
-        score += prior;
-        if (!top.push(score, doc) || !prune || !top.full()) continue;
-        while (first_essential < n_terms && bound[first_essential] <= top.threshold()) {
-            ++first_essential;
-        }
+        maxscore(terms, top, ctx);
     }
-
     top.drain(hits.doc_ids, hits.scores);
     return hits;
 }
@@ -260,7 +379,9 @@ Hits Index::search(std::string_view query, size_t k, const SearchParams& params,
     std::shared_lock lock(m_mutex);
     std::vector<uint64_t> bits;
     if (filter != nullptr) bits = allowed_bits(*filter);
-    return run(plan(query, params), k, params, filter != nullptr ? &bits : nullptr);
+    Hits hits = run(plan(query, params), k, params, filter != nullptr ? &bits : nullptr);
+    for (uint32_t doc : hits.doc_ids) hits.ids.push_back(m_ext_ids[doc]);
+    return hits;
 }
 
 std::vector<Hits> Index::search_batch(const std::vector<std::string>& queries, size_t k,
@@ -280,6 +401,7 @@ std::vector<Hits> Index::search_batch(const std::vector<std::string>& queries, s
         try {
             for (size_t i = next++; i < queries.size(); i = next++) {
                 results[i] = run(plan(queries[i], params), k, params, allowed);
+                for (uint32_t doc : results[i].doc_ids) results[i].ids.push_back(m_ext_ids[doc]);
             }
         } catch (...) {
             std::lock_guard guard(failure_mutex);

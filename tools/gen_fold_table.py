@@ -45,7 +45,7 @@ def entries(strip_accents: bool) -> list[tuple[int, str]]:
             folded = fold(ch, strip_accents)
             if folded and folded != ch:
                 out.append((cp, folded))
-    return out
+    return sorted(out)
 
 
 def c_string(s: str) -> str:

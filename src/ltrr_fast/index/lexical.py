@@ -192,7 +192,7 @@ class BatchHits:
     indptr: np.ndarray  # int64, n_queries + 1
     doc_ids: np.ndarray  # uint32
     scores: np.ndarray  # float32
-    _index: LexicalIndex = field(repr=False, compare=False)
+    ids: list[str]  # external ids, flat like doc_ids
 
     def __len__(self) -> int:
         return len(self.indptr) - 1
@@ -202,8 +202,7 @@ class BatchHits:
             raise IndexError(f"query {i} out of range for a batch of {len(self)}")
         i %= len(self)
         lo, hi = int(self.indptr[i]), int(self.indptr[i + 1])
-        doc_ids = self.doc_ids[lo:hi]
-        return Hits(doc_ids, self.scores[lo:hi], self._index.external_ids(doc_ids))
+        return Hits(self.doc_ids[lo:hi], self.scores[lo:hi], self.ids[lo:hi])
 
     def __iter__(self) -> Iterator[Hits]:
         return (self[i] for i in range(len(self)))
@@ -328,7 +327,11 @@ class LexicalIndex:
         columns = self._columns(fields, n)
         scores = self._static_scores(static_scores, n)
         rows = None if attributes is None else self._attribute_rows(attributes, n)
-        self._core.add_batch(list(doc_ids), columns, scores, rows)
+        try:
+            self._core.add_batch(list(doc_ids), columns, scores, rows)
+        except TypeError:
+            _explain_unencodable([*doc_ids, *(t for column in columns for t in column)])
+            raise
 
     def delete(self, doc_id: str) -> bool:
         """Delete a document; returns False when no document has this id."""
@@ -359,8 +362,12 @@ class LexicalIndex:
         k = _check_k(k)
         compiled = (params or DEFAULT_PARAMS).compile(self._fields)
         program = _as_filter(filter).compile() if filter is not None else None
-        doc_ids, scores = self._core.search(query, k, compiled, program)
-        return Hits(doc_ids, scores, self._core.external_ids(doc_ids))
+        try:
+            doc_ids, scores, ids = self._core.search(query, k, compiled, program)
+        except TypeError:
+            _explain_unencodable([query])
+            raise
+        return Hits(doc_ids, scores, ids)
 
     def search_batch(
         self,
@@ -384,10 +391,14 @@ class LexicalIndex:
             raise ValueError(f"n_threads must be a positive int or None, got {n_threads!r}")
         compiled = (params or DEFAULT_PARAMS).compile(self._fields)
         program = _as_filter(filter).compile() if filter is not None else None
-        indptr, doc_ids, scores = self._core.search_batch(
-            list(queries), k, compiled, program, n_threads
-        )
-        return BatchHits(indptr, doc_ids, scores, self)
+        try:
+            indptr, doc_ids, scores, ids = self._core.search_batch(
+                list(queries), k, compiled, program, n_threads
+            )
+        except TypeError:
+            _explain_unencodable(queries)
+            raise
+        return BatchHits(indptr, doc_ids, scores, ids)
 
     # Lookups
 
@@ -395,7 +406,11 @@ class LexicalIndex:
         """The terms this index makes of a text (folded, stop words removed, stemmed)."""
         if not isinstance(text, str):
             raise TypeError(f"text must be str, got {type(text).__name__}")
-        return list(self._core.tokenize(text))
+        try:
+            return list(self._core.tokenize(text))
+        except TypeError:
+            _explain_unencodable([text])
+            raise
 
     def doc_freq(self, term: str, field: str | None = None) -> int:
         """Live documents containing an (already analysed) term in a field."""
@@ -510,7 +525,14 @@ class LexicalIndex:
                 for key, values in row.items():
                     if not isinstance(key, str) or not key:
                         raise ValueError(f"attributes[{i}]: keys must be non-empty str")
-                    for value in [values] if isinstance(values, str) else values:
+                    if isinstance(values, str):
+                        values = [values]
+                    elif not isinstance(values, Iterable):
+                        raise TypeError(
+                            f"attributes[{i}][{key!r}] values must be str or an iterable of str, "
+                            f"got {type(values).__name__}"
+                        )
+                    for value in values:
                         if not isinstance(value, str):
                             raise TypeError(
                                 f"attributes[{i}][{key!r}] values must be str, "
@@ -519,6 +541,18 @@ class LexicalIndex:
                         pairs.append((key, value))
             rows.append(pairs)
         return rows
+
+
+def _explain_unencodable(texts: Iterable[str]) -> None:
+    """Raise a clear error if a text cannot cross into the compiled core as UTF-8."""
+    for i, text in enumerate(texts):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValueError(
+                f"text {i} holds {text[error.start]!r} at position {error.start}, a lone "
+                "surrogate that is not valid Unicode; decode your input with errors='replace'"
+            ) from None
 
 
 def _as_filter(value: object) -> Filter:

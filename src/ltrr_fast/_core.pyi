@@ -1,0 +1,79 @@
+"""Compiled core of ltrr_fast: analyzer, inverted index over CRoaring, BM25 top-k."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+FORMAT_VERSION: int
+
+class IndexFormatError(ValueError):
+    """A file that is not a readable index: foreign, truncated, corrupt or too new."""
+
+class SearchParams:
+    variant: str
+    k1: float
+    b: list[float]
+    field_weights: list[float]
+    prior_weight: float
+    exhaustive: bool
+    def __init__(self) -> None: ...
+
+class FilterProgram:
+    def __init__(self, ops: list[tuple[str, str, str, int]]) -> None: ...
+    def __len__(self) -> int: ...
+
+class Index:
+    def __init__(
+        self,
+        fields: list[str],
+        fold_accents: bool = True,
+        cjk_bigrams: bool = True,
+        stemmer: str = "",
+        stopwords: list[str] = ...,
+    ) -> None: ...
+    @property
+    def fields(self) -> list[str]: ...
+    @property
+    def fold_accents(self) -> bool: ...
+    @property
+    def cjk_bigrams(self) -> bool: ...
+    @property
+    def stemmer(self) -> str: ...
+    @property
+    def stopwords(self) -> list[str]: ...
+    @property
+    def n_slots(self) -> int: ...
+    @property
+    def n_terms(self) -> int: ...
+    def add_batch(
+        self,
+        ids: list[str],
+        columns: list[list[str]],
+        static_scores: npt.NDArray[np.float64],
+        attributes: list[list[tuple[str, str]]] | None = None,
+    ) -> None: ...
+    def remove(self, id: str) -> bool: ...
+    def compact(self) -> None: ...
+    def search(
+        self, query: str, k: int, params: SearchParams, filter: FilterProgram | None = None
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float32], list[str]]: ...
+    def search_batch(
+        self,
+        queries: list[str],
+        k: int,
+        params: SearchParams,
+        filter: FilterProgram | None = None,
+        n_threads: int = 0,
+    ) -> tuple[
+        npt.NDArray[np.int64], npt.NDArray[np.uint32], npt.NDArray[np.float32], list[str]
+    ]: ...
+    def tokenize(self, text: str) -> list[str]: ...
+    def external_ids(self, doc_ids: npt.NDArray[np.uint32]) -> list[str]: ...
+    def internal_id(self, id: str) -> int: ...
+    def filter_doc_ids(self, filter: FilterProgram) -> npt.NDArray[np.uint32]: ...
+    def doc_freq(self, field: str, term: str) -> int: ...
+    def __len__(self) -> int: ...
+    def save(self, path: str) -> None: ...
+    @staticmethod
+    def load(path: str) -> Index: ...

@@ -1,0 +1,138 @@
+"""The ``ltrr`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from ltrr_fast.datasets import IR_COLLECTIONS, IRCollection, load_ir
+from ltrr_fast.evaluation import average_precision, ndcg_at_k, recall_at_k
+from ltrr_fast.index import VARIANTS, BM25Params, LexicalIndex
+
+logger = logging.getLogger(__name__)
+
+
+def _build(collection: IRCollection, args: argparse.Namespace) -> tuple[LexicalIndex, float]:
+    """One field, title then body, so the bm25s side-by-side scores the very same text."""
+    index = LexicalIndex(stopwords=args.stopwords or None, stemmer=args.stemmer or None)
+    texts = [f"{title}\n{text}" for title, text in zip(collection.titles, collection.texts)]
+    start = time.perf_counter()
+    index.add_batch(collection.doc_ids, {"text": texts})
+    return index, time.perf_counter() - start
+
+
+def _bm25s_run(
+    index: LexicalIndex, collection: IRCollection, params: BM25Params, k: int
+) -> dict[str, list[str]] | None:
+    """Rank with bm25s on exactly our tokens, for a side-by-side figure."""
+    try:
+        import bm25s
+    except ImportError:
+        return None
+    corpus = [
+        index.tokenize(f"{title}\n{text}")
+        for title, text in zip(collection.titles, collection.texts)
+    ]
+    retriever = bm25s.BM25(method=params.variant, k1=params.k1, b=params.b)
+    retriever.index(corpus, show_progress=False)
+    # bm25s cannot look up a token it never indexed; such tokens match nothing anyway.
+    vocab = retriever.vocab_dict
+    queries = [[t for t in index.tokenize(q) if t in vocab] for q in collection.queries]
+    run: dict[str, list[str]] = {}
+    for qid, tokens in zip(collection.query_ids, queries):
+        if not tokens:
+            run[qid] = []
+            continue
+        docs, scores = retriever.retrieve([tokens], k=k, show_progress=False, n_threads=1)
+        run[qid] = [collection.doc_ids[int(d)] for d, s in zip(docs[0], scores[0]) if s > 0]
+    return run
+
+
+def evaluate(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Index each collection, answer its queries and measure quality and speed."""
+    params = BM25Params(variant=args.variant, k1=args.k1, b=args.b)
+    names = list(IR_COLLECTIONS) if args.collection == "all" else [args.collection]
+    rows = []
+    for name in names:
+        print(f"[{name}] loading", file=sys.stderr, flush=True)
+        collection = load_ir(name)
+        index, build_seconds = _build(collection, args)
+        print(f"[{name}] indexed {collection.n_docs:,} docs", file=sys.stderr, flush=True)
+
+        queries = collection.queries
+        start = time.perf_counter()
+        hits = [index.search(q, args.k, params=params) for q in queries]
+        single_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        index.search_batch(queries, args.k, params=params)
+        batch_seconds = time.perf_counter() - start
+        run = {qid: h.ids for qid, h in zip(collection.query_ids, hits)}
+
+        row: dict[str, Any] = {
+            "collection": name,
+            "docs": collection.n_docs,
+            "queries": len(queries),
+            "index_docs_per_s": collection.n_docs / build_seconds,
+            "ndcg@10": ndcg_at_k(run, collection.qrels, 10).mean,
+            "map@100": average_precision(run, collection.qrels, 100).mean,
+            "recall@100": recall_at_k(run, collection.qrels, 100).mean,
+            "qps_single": len(queries) / single_seconds,
+            "qps_batch": len(queries) / batch_seconds,
+        }
+        if not args.no_compare:
+            print(f"[{name}] ranking with bm25s on the same tokens", file=sys.stderr, flush=True)
+            peer = _bm25s_run(index, collection, params, args.k)
+            if peer is not None:
+                row["bm25s_ndcg@10"] = ndcg_at_k(peer, collection.qrels, 10).mean
+        rows.append(row)
+    return rows
+
+
+def _print_table(rows: Sequence[dict[str, Any]]) -> None:
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    for row in rows:
+        cells = []
+        for key in columns:
+            value = row.get(key, "")
+            if isinstance(value, float):
+                value = f"{value:.4f}" if value < 10 else f"{value:,.0f}"
+            cells.append(str(value))
+        print("| " + " | ".join(cells) + " |")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ltrr", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ev = commands.add_parser(
+        "evaluate",
+        help="index a test collection, answer its queries, report nDCG@10 and queries/second",
+    )
+    ev.add_argument("--collection", choices=[*IR_COLLECTIONS, "all"], default="all")
+    ev.add_argument("--variant", choices=VARIANTS, default="lucene")
+    ev.add_argument("--k1", type=float, default=1.2)
+    ev.add_argument("--b", type=float, default=0.75)
+    ev.add_argument("--k", type=int, default=100, help="depth of each ranking")
+    ev.add_argument("--stemmer", default="english", help="Snowball language, '' for none")
+    ev.add_argument("--stopwords", default="en", help="stop word list name, '' for none")
+    ev.add_argument("--no-compare", action="store_true", help="skip the bm25s side-by-side")
+    ev.add_argument("--json", help="also write the results to this JSON file")
+
+    args = parser.parse_args(argv)
+    rows = evaluate(args)
+    _print_table(rows)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as out:
+            json.dump(rows, out, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
