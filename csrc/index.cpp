@@ -56,40 +56,33 @@ Index::Index(std::vector<std::string> fields, AnalyzerConfig config)
 Index::~Index() = default;
 
 uint32_t Index::term_for_add(std::string_view token, Stemmer* stemmer) {
-    auto& direct = stemmer != nullptr ? m_token_terms : m_term_ids;
-    std::string key(token);
-    auto it = direct.find(key);
-    if (it != direct.end()) return it->second;
-
-    std::string term = stemmer != nullptr ? stemmer->stem(token) : key;
-    uint32_t term_id;
-    auto found = m_term_ids.find(term);
-    if (found != m_term_ids.end()) {
-        term_id = found->second;
-    } else {
-        term_id = static_cast<uint32_t>(m_terms.size());
-        m_term_ids.emplace(term, term_id);
-        m_terms.push_back(term);
-        m_postings.resize(m_postings.size() + m_fields.size());
+    if (stemmer == nullptr) {
+        bool inserted = false;
+        const uint32_t term_id = m_terms.insert(token, 0, &inserted);
+        if (inserted) m_postings.resize(m_postings.size() + m_fields.size());
+        return term_id;
     }
-    if (stemmer != nullptr) m_token_terms.emplace(std::move(key), term_id);
+    const uint32_t known = m_token_terms.get(token);
+    if (known != StringMap::kMissing) return known;
+    bool inserted = false;
+    const uint32_t term_id = m_terms.insert(stemmer->stem(token), 0, &inserted);
+    if (inserted) m_postings.resize(m_postings.size() + m_fields.size());
+    m_token_terms.insert(token, term_id);
     return term_id;
 }
 
 int64_t Index::term_for_query(std::string_view token) const {
-    std::string key(token);
-    if (!m_analyzer->stems()) {
-        auto it = m_term_ids.find(key);
-        return it == m_term_ids.end() ? int64_t{-1} : int64_t{it->second};
-    }
-    auto it = m_token_terms.find(key);
-    if (it != m_token_terms.end()) return it->second;
+    auto as_result = [](uint32_t id) {
+        return id == StringMap::kMissing ? int64_t{-1} : int64_t{id};
+    };
+    if (!m_analyzer->stems()) return as_result(m_terms.find(token));
+    const uint32_t known = m_token_terms.get(token);
+    if (known != StringMap::kMissing) return known;
     // A token never seen at add time may still stem to a known term.
     thread_local std::unordered_map<std::string, std::unique_ptr<Stemmer>> stemmers;
     auto& stemmer = stemmers[m_analyzer->config().stemmer];
     if (!stemmer) stemmer = std::make_unique<Stemmer>(m_analyzer->config().stemmer);
-    auto found = m_term_ids.find(stemmer->stem(token));
-    return found == m_term_ids.end() ? int64_t{-1} : int64_t{found->second};
+    return as_result(m_terms.find(stemmer->stem(token)));
 }
 
 void Index::add_batch(const std::vector<DocInput>& docs) {
@@ -278,9 +271,9 @@ uint64_t Index::doc_freq(const std::string& field, const std::string& term) cons
     size_t f = 0;
     while (f < m_fields.size() && m_fields[f] != field) ++f;
     if (f == m_fields.size()) throw std::invalid_argument("unknown field '" + field + "'");
-    auto it = m_term_ids.find(term);
-    if (it == m_term_ids.end()) return 0;
-    const Posting* p = posting(it->second, f);
+    const uint32_t term_id = m_terms.find(term);
+    if (term_id == StringMap::kMissing) return 0;
+    const Posting* p = posting(term_id, f);
     if (p == nullptr) return 0;
     return live_doc_freq({p});
 }

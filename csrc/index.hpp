@@ -12,6 +12,7 @@
 
 #include "analyzer.hpp"
 #include "postings.hpp"
+#include "string_map.hpp"
 
 namespace ltrr {
 
@@ -111,11 +112,10 @@ private:
     std::vector<std::string> m_fields;
     std::unique_ptr<Analyzer> m_analyzer;
 
-    // Terms: text -> id. With stemming, m_token_terms maps each unstemmed token seen at add time
-    // to its stem's id, so each distinct token is stemmed once.
-    std::unordered_map<std::string, uint32_t> m_term_ids;
-    std::unordered_map<std::string, uint32_t> m_token_terms;
-    std::vector<std::string> m_terms;
+    // Terms: a term's id is its position in m_terms. With stemming, m_token_terms maps each
+    // unstemmed token seen at add time to its stem's id, so each distinct token is stemmed once.
+    StringMap m_terms;
+    StringMap m_token_terms;
     std::vector<std::unique_ptr<Posting>> m_postings;  // [term_id * n_fields + field]
 
     // Documents, by internal id. Ids are never reused; a replaced doc gets a new id.

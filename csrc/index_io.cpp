@@ -1,7 +1,8 @@
 // Saving and loading an Index. Layout (little-endian):
 //   header: magic "LTRRLEXI", u32 format version, u32 reserved, u64 payload size, u32 crc32
-//   payload: config, documents, terms, postings (portable roaring bitmap + term frequencies),
-//            attribute bitmaps.
+//   payload: config, documents, terms, postings, attributes. Doc id lists are stored as gaps
+//            in LEB128 varints and term frequencies as varints; bitmaps are rebuilt on load,
+//            so a damaged file is caught by our own checks before any bitmap code reads it.
 // Deleted docs are left out of postings on save; their id slots are kept so ids stay stable.
 #include <cmath>
 #include <cstring>
@@ -15,31 +16,6 @@ namespace {
 
 constexpr char kMagic[8] = {'L', 'T', 'R', 'R', 'L', 'E', 'X', 'I'};
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8 + 4;
-
-void put_bitmap(Writer& w, const roaring_bitmap_t* bitmap) {
-    const size_t n = roaring_bitmap_portable_size_in_bytes(bitmap);
-    w.put<uint64_t>(n);
-    std::string& out = w.bytes();
-    const size_t at = out.size();
-    out.resize(at + n);
-    roaring_bitmap_portable_serialize(bitmap, out.data() + at);
-}
-
-Bitmap get_bitmap(Reader& r, uint64_t n_slots) {
-    const uint64_t n = r.get<uint64_t>();
-    if (n > r.remaining()) throw FormatError("corrupt index file: bitmap runs past the end");
-    const char* data = r.take(n);
-    roaring_bitmap_t* raw = roaring_bitmap_portable_deserialize_safe(data, n);
-    if (raw == nullptr) throw FormatError("corrupt index file: unreadable bitmap");
-    Bitmap bitmap(raw);
-    if (roaring_bitmap_portable_size_in_bytes(raw) != n) {
-        throw FormatError("corrupt index file: bitmap size mismatch");
-    }
-    if (!roaring_bitmap_is_empty(raw) && roaring_bitmap_maximum(raw) >= n_slots) {
-        throw FormatError("corrupt index file: bitmap names a doc id past the last document");
-    }
-    return bitmap;
-}
 
 }  // namespace
 
@@ -67,7 +43,7 @@ void Index::save(const std::string& path) const {
         }
 
         w.put<uint64_t>(m_terms.size());
-        for (const auto& t : m_terms) w.put_string(t);
+        for (const auto& t : m_terms.keys()) w.put_string(t);
 
         uint64_t n_postings = 0;
         for (const auto& slot : m_postings) n_postings += slot ? 1 : 0;
@@ -84,21 +60,19 @@ void Index::save(const std::string& path) const {
                 docs.push_back(p->docs[j]);
                 tfs.push_back(p->tfs[j]);
             }
-            Bitmap live;
-            roaring_bitmap_add_many(live.get(), docs.size(), docs.data());
-            roaring_bitmap_run_optimize(live.get());
             w.put<uint32_t>(static_cast<uint32_t>(i / n_fields));
             w.put<uint32_t>(static_cast<uint32_t>(i % n_fields));
-            put_bitmap(w, live.get());
-            w.put_bytes(tfs.data(), tfs.size() * sizeof(uint32_t));
+            w.put_doc_list(docs.data(), docs.size());
+            for (uint32_t tf : tfs) w.put_varint(tf);
         }
 
         w.put<uint64_t>(m_attributes.size());
         for (const auto& [key, bitmap] : m_attributes) {
             Bitmap live(roaring_bitmap_and(bitmap.get(), m_alive_bitmap.get()));
-            roaring_bitmap_run_optimize(live.get());
+            std::vector<uint32_t> members(live.cardinality());
+            roaring_bitmap_to_uint32_array(live.get(), members.data());
             w.put_string(key);
-            put_bitmap(w, live.get());
+            w.put_doc_list(members.data(), members.size());
         }
     }
 
@@ -188,16 +162,15 @@ std::unique_ptr<Index> Index::load(const std::string& path) {
     }
 
     const uint64_t n_terms = r.get_count(4);
+    ix.m_terms.reserve(n_terms);
     for (uint64_t t = 0; t < n_terms; ++t) {
-        std::string term = r.get_string();
-        if (!ix.m_term_ids.emplace(term, static_cast<uint32_t>(t)).second) {
-            throw FormatError("corrupt index file: repeated term");
-        }
-        ix.m_terms.push_back(std::move(term));
+        bool inserted = false;
+        ix.m_terms.insert(r.get_string(), 0, &inserted);
+        if (!inserted) throw FormatError("corrupt index file: repeated term");
     }
     ix.m_postings.resize(n_terms * n_fields);
 
-    const uint64_t n_postings = r.get_count(16);
+    const uint64_t n_postings = r.get_count(9);
     for (uint64_t i = 0; i < n_postings; ++i) {
         const uint32_t term_id = r.get<uint32_t>();
         const uint32_t field = r.get<uint32_t>();
@@ -208,26 +181,25 @@ std::unique_ptr<Index> Index::load(const std::string& path) {
         if (slot) throw FormatError("corrupt index file: repeated posting");
         slot = std::make_unique<Posting>();
         Posting& p = *slot;
-        p.bitmap = get_bitmap(r, n_slots);
-        const uint64_t n = p.bitmap.cardinality();
-        if (n > r.remaining() / 4) throw FormatError("corrupt index file: truncated postings");
-        p.docs.resize(n);
-        roaring_bitmap_to_uint32_array(p.bitmap.get(), p.docs.data());
+        p.docs = r.get_doc_list(n_slots);
+        const size_t n = p.docs.size();
         p.tfs.resize(n);
-        std::memcpy(p.tfs.data(), r.take(n * 4), n * 4);
-        p.n_in_bitmap = n;
+        for (size_t j = 0; j < n; ++j) p.tfs[j] = r.get_varint32();
         for (size_t j = 0; j < n; ++j) {
             if (!ix.m_alive[p.docs[j]] || p.tfs[j] == 0) {
                 throw FormatError("corrupt index file: posting lists a deleted doc or tf 0");
             }
         }
         p.rebuild_bounds(ix.m_lengths[field]);
+        p.sync_bitmap();
     }
 
-    const uint64_t n_attributes = r.get_count(4 + 8);
+    const uint64_t n_attributes = r.get_count(4 + 1);
     for (uint64_t i = 0; i < n_attributes; ++i) {
         std::string key = r.get_string();
-        Bitmap bitmap = get_bitmap(r, n_slots);
+        const std::vector<uint32_t> members = r.get_doc_list(n_slots);
+        Bitmap bitmap;
+        roaring_bitmap_add_many(bitmap.get(), members.size(), members.data());
         if (!ix.m_attributes.emplace(std::move(key), std::move(bitmap)).second) {
             throw FormatError("corrupt index file: repeated attribute");
         }
