@@ -122,7 +122,11 @@ void Index::add_batch(const std::vector<DocInput>& docs) {
     const size_t n_fields = m_fields.size();
     std::vector<uint32_t> tf_scratch(m_terms.size(), 0);
     std::vector<uint32_t> touched_terms;
-    std::vector<Posting*> to_sync;
+
+    // Postings are gathered per batch and appended posting by posting, so each posting's
+    // memory is touched once per batch rather than once per document that holds its term.
+    std::vector<PendingPosting> pending;
+    pending.reserve(std::min<size_t>(kFlushPostings, docs.size() * 64));
 
     for (const DocInput& doc : docs) {
         auto existing = m_id_map.find(doc.id);
@@ -139,12 +143,9 @@ void Index::add_batch(const std::vector<DocInput>& docs) {
                 ++length;
             });
 
-            // Append one posting per distinct term.
             for (uint32_t term_id : touched_terms) {
-                auto& slot = m_postings[static_cast<size_t>(term_id) * n_fields + f];
-                if (!slot) slot = std::make_unique<Posting>();
-                if (slot->n_in_bitmap == slot->docs.size()) to_sync.push_back(slot.get());
-                slot->append(doc_id, tf_scratch[term_id], length);
+                pending.push_back({static_cast<uint32_t>(term_id * n_fields + f), doc_id,
+                                   tf_scratch[term_id], length});
                 tf_scratch[term_id] = 0;
             }
             touched_terms.clear();
@@ -162,9 +163,35 @@ void Index::add_batch(const std::vector<DocInput>& docs) {
         for (const auto& [key, value] : doc.attributes) {
             m_attributes[attribute_key(key, value)].add(doc_id);
         }
+        if (pending.size() >= kFlushPostings) flush_postings(pending);
     }
-    for (Posting* p : to_sync) p->sync_bitmap();
+    flush_postings(pending);
     if (m_n_dead >= 64 && m_n_dead * 4 >= m_n_live) compact_locked();
+}
+
+void Index::flush_postings(std::vector<PendingPosting>& pending) {
+    if (pending.empty()) return;
+    // Counting sort by posting; stable, so each posting's docs stay ascending.
+    std::vector<uint32_t> start(m_postings.size() + 1, 0);
+    for (const auto& p : pending) ++start[p.posting + 1];
+    for (size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
+    std::vector<PendingPosting> sorted(pending.size());
+    {
+        std::vector<uint32_t> next(start.begin(), start.end() - 1);
+        for (const auto& p : pending) sorted[next[p.posting]++] = p;
+    }
+    for (size_t i = 0; i + 1 < start.size(); ++i) {
+        if (start[i] == start[i + 1]) continue;
+        auto& slot = m_postings[i];
+        if (!slot) slot = std::make_unique<Posting>();
+        Posting& posting = *slot;
+        posting.reserve_more(start[i + 1] - start[i]);
+        for (uint32_t j = start[i]; j < start[i + 1]; ++j) {
+            posting.append(sorted[j].doc, sorted[j].tf, sorted[j].length);
+        }
+        posting.sync_bitmap();
+    }
+    pending.clear();
 }
 
 bool Index::remove(const std::string& id) {

@@ -93,12 +93,21 @@ public:
 private:
     struct QueryTerm;
     struct QueryPlan;
+    // One (posting, doc) pair waiting to be appended.
+    struct PendingPosting {
+        uint32_t posting;  // term_id * n_fields + field
+        uint32_t doc;
+        uint32_t tf;
+        uint32_t length;
+    };
+    static constexpr size_t kFlushPostings = size_t{1} << 23;
 
     Posting* posting(uint32_t term_id, size_t field) const {
         return m_postings[static_cast<size_t>(term_id) * m_fields.size() + field].get();
     }
     uint32_t term_for_add(std::string_view token, Stemmer* stemmer);
     int64_t term_for_query(std::string_view token) const;
+    void flush_postings(std::vector<PendingPosting>& pending);
     void remove_locked(uint32_t doc_id);
     void compact_locked();
     Bitmap evaluate_filter(const std::vector<FilterOp>& filter) const;

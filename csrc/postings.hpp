@@ -123,6 +123,16 @@ struct Posting {
         tfs.push_back(tf);
     }
 
+    void reserve_more(size_t n) {
+        // Grow geometrically even when called once per batch with a small n.
+        const size_t want = docs.size() + n;
+        if (want > docs.capacity()) {
+            const size_t capacity = std::max(want, docs.capacity() + docs.capacity() / 2);
+            docs.reserve(capacity);
+            tfs.reserve(capacity);
+        }
+    }
+
     // Rebuilds blocks and bounds from docs and tfs; lengths[doc] gives each doc's length.
     void rebuild_bounds(const std::vector<uint32_t>& lengths) {
         std::vector<uint32_t> d = std::move(docs);

@@ -48,10 +48,12 @@ public:
     // Id of key, or kMissing.
     uint32_t find(std::string_view key) const {
         const uint64_t h = hash_bytes(key);
+        const uint64_t tag = h >> 32;
         for (size_t slot = h & m_mask;; slot = (slot + 1) & m_mask) {
-            const uint32_t id = m_slots[slot];
-            if (id == kMissing) return kMissing;
-            if (m_hashes[id] == h && m_keys[id] == key) return id;
+            const uint64_t entry = m_slots[slot];
+            if (entry == kEmpty) return kMissing;
+            const uint32_t id = static_cast<uint32_t>(entry);
+            if ((entry >> 32) == tag && m_keys[id] == key) return id;
         }
     }
 
@@ -64,11 +66,13 @@ public:
     // Id of key, inserting it with value when absent; inserted tells which happened.
     uint32_t insert(std::string_view key, uint32_t value, bool* inserted = nullptr) {
         const uint64_t h = hash_bytes(key);
+        const uint64_t tag = h >> 32;
         size_t slot = h & m_mask;
         for (;; slot = (slot + 1) & m_mask) {
-            const uint32_t id = m_slots[slot];
-            if (id == kMissing) break;
-            if (m_hashes[id] == h && m_keys[id] == key) {
+            const uint64_t entry = m_slots[slot];
+            if (entry == kEmpty) break;
+            const uint32_t id = static_cast<uint32_t>(entry);
+            if ((entry >> 32) == tag && m_keys[id] == key) {
                 if (inserted != nullptr) *inserted = false;
                 return id;
             }
@@ -77,7 +81,7 @@ public:
         m_keys.emplace_back(key);
         m_values.push_back(value);
         m_hashes.push_back(h);
-        m_slots[slot] = id;
+        m_slots[slot] = (tag << 32) | id;
         if (m_keys.size() * 2 > m_slots.size()) rehash(m_slots.size() * 2);
         if (inserted != nullptr) *inserted = true;
         return id;
@@ -90,20 +94,24 @@ public:
     }
 
 private:
+    // Slots hold the key's id in the low half and the hash's high half as a tag, so most
+    // probes that miss never touch the key itself.
+    static constexpr uint64_t kEmpty = UINT64_MAX;
+
     void rehash(size_t capacity) {
-        m_slots.assign(capacity, kMissing);
+        m_slots.assign(capacity, kEmpty);
         m_mask = capacity - 1;
         for (uint32_t id = 0; id < m_keys.size(); ++id) {
             size_t slot = m_hashes[id] & m_mask;
-            while (m_slots[slot] != kMissing) slot = (slot + 1) & m_mask;
-            m_slots[slot] = id;
+            while (m_slots[slot] != kEmpty) slot = (slot + 1) & m_mask;
+            m_slots[slot] = ((m_hashes[id] >> 32) << 32) | id;
         }
     }
 
     std::vector<std::string> m_keys;
     std::vector<uint32_t> m_values;
     std::vector<uint64_t> m_hashes;
-    std::vector<uint32_t> m_slots;
+    std::vector<uint64_t> m_slots;
     size_t m_mask = 0;
 };
 
