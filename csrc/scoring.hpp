@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 
 #include "index.hpp"
 
@@ -45,6 +46,14 @@ struct Saturation {
         if (tf <= 0.0) return 0.0;
         const double s = tf / (tf + k1);
         return variant == Variant::atire ? s * (k1 + 1.0) : s;
+    }
+
+    // Largest tf with operator()(tf) <= s; infinity when every tf qualifies.
+    double inverse(double s) const {
+        const double top = variant == Variant::atire ? k1 + 1.0 : 1.0;
+        if (s >= top) return std::numeric_limits<double>::infinity();
+        if (s <= 0.0) return 0.0;
+        return s * k1 / (top - s);
     }
 };
 

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 
 #include "index.hpp"
 #include "scoring.hpp"
@@ -85,13 +86,67 @@ struct SingleFieldTerm {
     double weight;  // query count times idf
     double upper_bound;
     Saturation saturation;
+    // score = scale * tf / (tf + k1_base + k1_slope * length), with tf already field-weighted:
+    // the same value as weight * saturation(pseudo_tf) with one division instead of two.
+    double scale = 0.0;
+    double k1_base = 0.0;
+    double k1_slope = 0.0;
+    double m_limit_for = -1.0;  // skip_below's last max_score and its tf limit
+    double m_tf_limit = 0.0;
+
+    SingleFieldTerm(const FieldCursor& f, double w, double ub, const Saturation& sat)
+        : field(f), weight(w), upper_bound(ub), saturation(sat) {
+        scale = weight * (sat.variant == Variant::atire ? sat.k1 + 1.0 : 1.0);
+        k1_base = sat.k1 * f.norm.base / f.field_weight;
+        k1_slope = sat.k1 * f.norm.slope / f.field_weight;
+    }
 
     uint32_t doc() const { return field.doc(); }
     void next() { ++field.pos; }
     void seek(uint32_t target) { field.seek(target); }
-    double score() const { return weight * saturation(field.pseudo_tf()); }
+    double score() const {
+        const double tf = field.tfs[field.pos];
+        return scale * tf / (tf + k1_base + k1_slope * field.lengths[field.docs[field.pos]]);
+    }
     uint32_t block_end() const { return field.block_end(); }
     double block_bound() { return weight * saturation(field.block_pseudo_tf()); }
+
+    // Moves to the first doc whose score from this term may exceed max_score, skipping whole
+    // blocks where it cannot. The score bound is turned into a bound on the pseudo frequency,
+    // so each test is a multiply-add rather than a division.
+    void skip_below(double max_score) {
+        if (max_score < 0.0) return;
+        if (max_score != m_limit_for) {
+            m_limit_for = max_score;
+            m_tf_limit = saturation.inverse(max_score / weight) * (1.0 - kBoundSlack);
+        }
+        const double tf_limit = m_tf_limit;
+        if (tf_limit == std::numeric_limits<double>::infinity()) {
+            field.pos = field.n;
+            return;
+        }
+        const LengthNorm& norm = field.norm;
+        const double w = field.field_weight;
+        auto below = [&](uint32_t tf, uint32_t length) {
+            return w * tf <= tf_limit * norm(length);
+        };
+        while (field.pos < field.n) {
+            const size_t block = field.pos >> Posting::kBlockShift;
+            const ParetoBound<4>& bound = field.block_bound[block];
+            bool skip_block = true;
+            for (size_t i = 0; i < 4 && bound.tf[i] != 0; ++i) {
+                skip_block &= below(bound.tf[i], bound.len[i]);
+            }
+            const size_t block_stop = std::min(field.n, (block + 1) << Posting::kBlockShift);
+            if (skip_block) {
+                field.pos = block_stop;
+                continue;
+            }
+            for (; field.pos < block_stop; ++field.pos) {
+                if (!below(field.tfs[field.pos], field.lengths[field.docs[field.pos]])) return;
+            }
+        }
+    }
 };
 
 // A query term over several fields, scored as BM25F: weighted pseudo frequencies are summed
@@ -154,8 +209,9 @@ struct RunContext {
 // doc into the top k, so candidates come only from the others. Ranges of docs whose block
 // bounds cannot beat the threshold are skipped without being scored.
 template <class Term>
-void maxscore(std::vector<Term>& terms, TopK& top, const RunContext& ctx) {
-    const size_t n_terms = terms.size();
+void maxscore(std::vector<Term>& term_list, TopK& top, const RunContext& ctx) {
+    const size_t n_terms = term_list.size();
+    Term* terms = term_list.data();
     std::vector<double> prefix(n_terms);  // bound of terms[0..i]
     std::vector<double> bound(n_terms);   // ... plus the prior
     double acc = 0.0;
@@ -164,28 +220,43 @@ void maxscore(std::vector<Term>& terms, TopK& top, const RunContext& ctx) {
         prefix[i] = acc * (1.0 + kBoundSlack);
         bound[i] = (acc + ctx.prior_bound) * (1.0 + kBoundSlack);
     }
+    // Every entry a summed candidate uses is written while scoring it, so no reset is needed.
     std::vector<double> contribution(n_terms, 0.0);
     size_t first_essential = 0;
     uint32_t checked_until = 0;
     bool checked = false;
 
+    // A doc must score above theta to enter; -inf until the top k is full (or when pruning is
+    // off), so every "cannot beat theta" test below fails and nothing is skipped.
+    constexpr double kNoThreshold = -std::numeric_limits<double>::infinity();
+    double theta = kNoThreshold;
+    // The most the non-essential terms and the prior can add.
+    auto rest_bound = [&]() {
+        return first_essential > 0 ? bound[first_essential - 1] : ctx.prior_bound;
+    };
+
     while (true) {
+        // With one essential term left, jump straight to its next doc that can compete.
+        if constexpr (std::is_same_v<Term, SingleFieldTerm>) {
+            if (theta != kNoThreshold && first_essential + 1 == n_terms) {
+                terms[first_essential].skip_below(theta / (1.0 + kBoundSlack) - rest_bound());
+            }
+        }
         uint32_t doc = kEnd;
         for (size_t i = first_essential; i < n_terms; ++i) doc = std::min(doc, terms[i].doc());
         if (doc == kEnd) break;
 
         // Block-max check over the docs up to the nearest block end of the essential terms.
-        if (ctx.prune && top.full() && (!checked || doc > checked_until)) {
+        if (theta != kNoThreshold && (!checked || doc > checked_until)) {
             uint32_t range_end = kEnd;
             for (size_t i = first_essential; i < n_terms; ++i) {
                 range_end = std::min(range_end, terms[i].block_end());
             }
-            double range_bound = first_essential > 0 ? bound[first_essential - 1]
-                                                     : ctx.prior_bound;
+            double range_bound = rest_bound();
             for (size_t i = first_essential; i < n_terms; ++i) {
                 if (terms[i].doc() <= range_end) range_bound += terms[i].block_bound();
             }
-            if (range_bound * (1.0 + kBoundSlack) <= top.threshold()) {
+            if (range_bound * (1.0 + kBoundSlack) <= theta) {
                 if (range_end == kEnd) break;
                 for (size_t i = first_essential; i < n_terms; ++i) terms[i].seek(range_end + 1);
                 checked = false;
@@ -195,9 +266,18 @@ void maxscore(std::vector<Term>& terms, TopK& top, const RunContext& ctx) {
             checked_until = range_end;
         }
 
-        const bool ok = ctx.alive[doc] && (ctx.allowed == nullptr ||
-                                           ((*ctx.allowed)[doc >> 6] >> (doc & 63)) & 1);
-        if (!ok) {
+        bool skip = !ctx.alive[doc] ||
+                    (ctx.allowed != nullptr && !(((*ctx.allowed)[doc >> 6] >> (doc & 63)) & 1));
+        // Cheap per-doc bound from the blocks of the terms present here (a lone essential term
+        // has already been filtered more tightly above).
+        if (!skip && theta != kNoThreshold && first_essential + 1 < n_terms) {
+            double doc_bound = rest_bound();
+            for (size_t i = first_essential; i < n_terms; ++i) {
+                if (terms[i].doc() == doc) doc_bound += terms[i].block_bound();
+            }
+            skip = doc_bound * (1.0 + kBoundSlack) <= theta;
+        }
+        if (skip) {
             for (size_t i = first_essential; i < n_terms; ++i) {
                 if (terms[i].doc() == doc) terms[i].next();
             }
@@ -205,29 +285,29 @@ void maxscore(std::vector<Term>& terms, TopK& top, const RunContext& ctx) {
         }
 
         // Score the essential terms; every candidate comes from one of them.
-        std::fill(contribution.begin(), contribution.end(), 0.0);
         const double prior =
             ctx.prior_weight > 0.0 ? ctx.prior_weight * std::log1p(ctx.statics[doc]) : 0.0;
         double partial = prior;
         for (size_t i = first_essential; i < n_terms; ++i) {
-            if (terms[i].doc() != doc) continue;
-            contribution[i] = terms[i].score();
-            partial += contribution[i];
-            terms[i].next();
+            if (terms[i].doc() == doc) {
+                contribution[i] = terms[i].score();
+                partial += contribution[i];
+                terms[i].next();
+            } else {
+                contribution[i] = 0.0;
+            }
         }
 
         // Add non-essential terms, largest bound first, while the doc can still enter.
         bool pruned = false;
         for (size_t i = first_essential; i-- > 0;) {
-            if (ctx.prune && top.full() && partial + prefix[i] <= top.threshold()) {
+            if (partial + prefix[i] <= theta) {
                 pruned = true;
                 break;
             }
             terms[i].seek(doc);
-            if (terms[i].doc() == doc) {
-                contribution[i] = terms[i].score();
-                partial += contribution[i];
-            }
+            contribution[i] = terms[i].doc() == doc ? terms[i].score() : 0.0;
+            partial += contribution[i];
         }
         if (pruned) continue;
 
@@ -236,9 +316,8 @@ void maxscore(std::vector<Term>& terms, TopK& top, const RunContext& ctx) {
         for (size_t i = 0; i < n_terms; ++i) score += contribution[i];
         score += prior;
         if (!top.push(score, doc) || !ctx.prune || !top.full()) continue;
-        while (first_essential < n_terms && bound[first_essential] <= top.threshold()) {
-            ++first_essential;
-        }
+        theta = top.threshold();
+        while (first_essential < n_terms && bound[first_essential] <= theta) ++first_essential;
     }
 }
 
@@ -357,7 +436,7 @@ Hits Index::run(QueryPlan plan, size_t k, const SearchParams& params,
         std::vector<SingleFieldTerm> terms;
         terms.reserve(plan.terms.size());
         for (const auto& t : plan.terms) {
-            terms.push_back(SingleFieldTerm{t.fields[0], t.weight, t.upper_bound, plan.saturation});
+            terms.emplace_back(t.fields[0], t.weight, t.upper_bound, plan.saturation);
         }
         maxscore(terms, top, ctx);
     } else {
