@@ -1,0 +1,7 @@
+"""Loaders for the real test collections kept outside the repository."""
+
+from __future__ import annotations
+
+from ltrr_fast.datasets.ir import IR_COLLECTIONS, IRCollection, data_root, load_ir
+
+__all__ = ["IR_COLLECTIONS", "IRCollection", "data_root", "load_ir"]
