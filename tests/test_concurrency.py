@@ -10,7 +10,7 @@ import tracemalloc
 
 from ltrr_fast.index import LexicalIndex
 
-WORDS = "love song rock pop night day heart fire rain blue".split()
+WORDS = ["love", "song", "rock", "pop", "night", "day", "heart", "fire", "rain", "blue"]
 
 
 def test_concurrent_writers_readers_and_saves_stay_consistent(tmp_path):
@@ -25,6 +25,7 @@ def test_concurrent_writers_readers_and_saves_stay_consistent(tmp_path):
                 fn()
             except BaseException as error:  # noqa: BLE001 - reported by the main thread
                 errors.append(error)
+
         return run
 
     @guard

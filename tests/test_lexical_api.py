@@ -186,3 +186,31 @@ def test_filter_never_returns_a_document_outside_it():
     assert ix.search("love", filter=Filter.attr("genre", "jazz")).ids == []
     both = Filter.attr("genre", "pop") & Filter.attr("genre", "dance")
     assert ix.search("love", filter=both).ids == ["p2"]
+
+
+def test_add_batch_reports_progress_and_indexes_like_one_call():
+    texts = [f"song {i % 7} word{i % 13}" for i in range(150_000)]
+    ids = [f"d{i}" for i in range(len(texts))]
+    calls = []
+    chunked = LexicalIndex()
+    chunked.add_batch(ids, texts, progress=lambda done, total: calls.append((done, total)))
+    whole = LexicalIndex()
+    whole.add_batch(ids, texts)
+    assert calls[-1] == (150_000, 150_000) and len(calls) == 3
+    assert [c[0] for c in calls] == sorted(c[0] for c in calls)
+    for query in ("song 3", "word5", "song 6 word12"):
+        a, b = chunked.search(query, k=20), whole.search(query, k=20)
+        assert a.ids == b.ids and np.array_equal(a.scores, b.scores)
+
+
+def test_bad_row_late_in_a_chunked_batch_stores_nothing():
+    index = LexicalIndex()
+    texts = ["fine"] * 100_000
+    with pytest.raises(ValueError, match="static_scores\\[99999\\]"):
+        index.add_batch(
+            [f"d{i}" for i in range(100_000)],
+            texts,
+            static_scores=[1.0] * 99_999 + [-1.0],
+            progress=lambda done, total: None,
+        )
+    assert len(index) == 0

@@ -20,7 +20,7 @@ from ltrr_fast.index import BM25Params, Filter, IndexFormatError, LexicalIndex
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 HEADER = 8 + 4 + 4 + 8 + 4
-WORDS = "love song rock pop night day heart fire rain blue red gold star".split()
+WORDS = ["love", "song", "rock", "pop", "night", "day", "heart", "fire", "rain", "blue", "red", "gold", "star"]
 
 
 def random_index(seed: int, n_docs: int = 300) -> LexicalIndex:
@@ -196,7 +196,7 @@ def test_saved_index_loads_adds_and_searches_in_a_new_process(tmp_path):
     script = f"""
 import json
 from ltrr_fast.index import LexicalIndex
-ix = LexicalIndex.load({str(tmp_path / 'p.ltrr')!r})
+ix = LexicalIndex.load({str(tmp_path / "p.ltrr")!r})
 before = ix.search("love song", k=5).ids
 ix.add("brand-new", {{"title": "zebra"}})
 print(json.dumps([before, ix.search("zebra").ids]))

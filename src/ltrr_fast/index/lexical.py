@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -22,9 +22,10 @@ logger = logging.getLogger(__name__)
 
 IndexFormatError = _core.IndexFormatError
 VARIANTS: tuple[str, ...] = ("lucene", "robertson", "atire")
+PROGRESS_CHUNK = 65_536  # documents per chunk when add_batch reports progress
 
 FieldTexts = Union[str, Mapping[str, Any]]
-Attributes = Mapping[str, Union[str, Iterable[str]]]
+Attributes = Mapping[str, str | Iterable[str]]
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,6 @@ class BM25Params:
         params.exhaustive = bool(self.exhaustive)
         self._compiled[fields] = params
         return params
-
 
 
 class Filter:
@@ -309,12 +309,14 @@ class LexicalIndex:
         *,
         static_scores: Sequence[float] | np.ndarray | None = None,
         attributes: Sequence[Attributes | None] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> None:
         """Add many documents at once; all or nothing.
 
         ``fields`` is either column-wise (a mapping from field name to one text per document)
         or row-wise (one mapping or string per document). A later duplicate id in the batch
-        replaces an earlier one.
+        replaces an earlier one. ``progress(done, total)``, when given, is called as chunks of
+        the batch are indexed; every input is checked before the first chunk.
         """
         if isinstance(doc_ids, str) or not isinstance(doc_ids, Sequence):
             raise TypeError(f"doc_ids must be a sequence of str, got {type(doc_ids).__name__}")
@@ -327,10 +329,21 @@ class LexicalIndex:
         columns = self._columns(fields, n)
         scores = self._static_scores(static_scores, n)
         rows = None if attributes is None else self._attribute_rows(attributes, n)
+        ids = list(doc_ids)
+        step = n if progress is None else PROGRESS_CHUNK
         try:
-            self._core.add_batch(list(doc_ids), columns, scores, rows)
+            for lo in range(0, n, max(step, 1)):
+                hi = min(n, lo + step)
+                self._core.add_batch(
+                    ids[lo:hi],
+                    [column[lo:hi] for column in columns],
+                    scores[lo:hi],
+                    None if rows is None else rows[lo:hi],
+                )
+                if progress is not None:
+                    progress(hi, n)
         except TypeError:
-            _explain_unencodable([*doc_ids, *(t for column in columns for t in column)])
+            _explain_unencodable([*ids, *(t for column in columns for t in column)])
             raise
 
     def delete(self, doc_id: str) -> bool:
@@ -523,8 +536,11 @@ class LexicalIndex:
                         f"got {type(row).__name__}"
                     )
                 for key, values in row.items():
-                    if not isinstance(key, str) or not key:
-                        raise ValueError(f"attributes[{i}]: keys must be non-empty str")
+                    if not isinstance(key, str) or not key or "\x1f" in key:
+                        raise ValueError(
+                            f"attributes[{i}]: keys must be non-empty str without \\x1f, "
+                            f"got {key!r}"
+                        )
                     if isinstance(values, str):
                         values = [values]
                     elif not isinstance(values, Iterable):
@@ -537,6 +553,10 @@ class LexicalIndex:
                             raise TypeError(
                                 f"attributes[{i}][{key!r}] values must be str, "
                                 f"got {type(value).__name__}"
+                            )
+                        if "\x1f" in value:
+                            raise ValueError(
+                                f"attributes[{i}][{key!r}]: values must not hold \\x1f"
                             )
                         pairs.append((key, value))
             rows.append(pairs)
