@@ -8,39 +8,56 @@
 
 namespace ltrr {
 
+// Docs are pushed in ascending id order, so a doc that ties the current k-th score never wins.
+//
+// Small k keeps a binary heap of the k best. Large k keeps an unsorted buffer of up to 2k
+// entries above the threshold and, when it fills, cuts it back to the best k with a selection
+// pass: constant work per push instead of a heap's log k, at the price of a threshold that
+// rises in steps.
 class TopK {
 public:
-    explicit TopK(size_t k) : m_k(k) { m_heap.reserve(std::min<size_t>(k, 1 << 16)); }
+    static constexpr size_t kHeapLimit = 128;
 
-    bool full() const { return m_heap.size() >= m_k; }
-    // Score a new doc must beat; docs arrive in ascending id order, so a tie never wins.
-    double threshold() const { return m_heap.front().score; }
+    explicit TopK(size_t k) : m_k(k), m_use_heap(k < kHeapLimit) {
+        m_entries.reserve(std::min<size_t>(m_use_heap ? k : 2 * k, 1 << 20));
+    }
 
-    // Returns true when the doc entered the top k.
+    // True once threshold() is meaningful: only docs scoring above it can enter.
+    bool full() const { return m_full; }
+    double threshold() const { return m_threshold; }
+
+    // Returns true when the doc was kept (it may still be dropped later by better docs).
     bool push(double score, uint32_t doc) {
-        if (m_heap.size() < m_k) {
-            m_heap.push_back({score, doc});
-            std::push_heap(m_heap.begin(), m_heap.end(), better);
+        if (m_full && score <= m_threshold) return false;
+        if (m_use_heap) {
+            if (m_entries.size() < m_k) {
+                m_entries.push_back({score, doc});
+                std::push_heap(m_entries.begin(), m_entries.end(), better);
+                if (m_entries.size() == m_k) set_threshold(m_entries.front().score);
+                return true;
+            }
+            std::pop_heap(m_entries.begin(), m_entries.end(), better);
+            m_entries.back() = {score, doc};
+            std::push_heap(m_entries.begin(), m_entries.end(), better);
+            set_threshold(m_entries.front().score);
             return true;
         }
-        const Entry candidate{score, doc};
-        if (!better(candidate, m_heap.front())) return false;
-        std::pop_heap(m_heap.begin(), m_heap.end(), better);
-        m_heap.back() = candidate;
-        std::push_heap(m_heap.begin(), m_heap.end(), better);
+        m_entries.push_back({score, doc});
+        if (m_entries.size() >= 2 * m_k) cut();
         return true;
     }
 
-    // Moves results out, best first.
+    // Moves the results out, best first.
     void drain(std::vector<uint32_t>& docs, std::vector<float>& scores) {
-        std::sort(m_heap.begin(), m_heap.end(), better);
-        docs.resize(m_heap.size());
-        scores.resize(m_heap.size());
-        for (size_t i = 0; i < m_heap.size(); ++i) {
-            docs[i] = m_heap[i].doc;
-            scores[i] = static_cast<float>(m_heap[i].score);
+        std::sort(m_entries.begin(), m_entries.end(), better);
+        if (m_entries.size() > m_k) m_entries.resize(m_k);
+        docs.resize(m_entries.size());
+        scores.resize(m_entries.size());
+        for (size_t i = 0; i < m_entries.size(); ++i) {
+            docs[i] = m_entries[i].doc;
+            scores[i] = static_cast<float>(m_entries[i].score);
         }
-        m_heap.clear();
+        m_entries.clear();
     }
 
 private:
@@ -48,13 +65,30 @@ private:
         double score;
         uint32_t doc;
     };
-    // Heap ordered so the worst entry sits at the front.
     static bool better(const Entry& a, const Entry& b) {
         return a.score > b.score || (a.score == b.score && a.doc < b.doc);
     }
 
+    void set_threshold(double score) {
+        m_full = true;
+        m_threshold = score;
+    }
+
+    // Keeps the best k of the buffer; the k-th best becomes the threshold.
+    void cut() {
+        std::nth_element(m_entries.begin(), m_entries.begin() + (m_k - 1), m_entries.end(),
+                         better);
+        m_entries.resize(m_k);
+        double worst = m_entries.front().score;
+        for (const Entry& e : m_entries) worst = std::min(worst, e.score);
+        set_threshold(worst);
+    }
+
     size_t m_k;
-    std::vector<Entry> m_heap;
+    bool m_use_heap;
+    bool m_full = false;
+    double m_threshold = -std::numeric_limits<double>::infinity();
+    std::vector<Entry> m_entries;  // a heap (worst at the front) or an unsorted buffer
 };
 
 }  // namespace ltrr
