@@ -236,6 +236,7 @@ void Index::compact_locked() {
         p.rebuild_bounds(m_lengths[field]);
         p.docs.shrink_to_fit();
         p.tfs.shrink_to_fit();
+        p.lens.shrink_to_fit();
         p.bitmap = Bitmap();
         p.n_in_bitmap = 0;
         p.sync_bitmap();

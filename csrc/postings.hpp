@@ -92,7 +92,8 @@ struct ParetoBound {
     }
 };
 
-// The docs of one (field, term) pair, ascending. `docs` and `tfs` are the scoring view; `bitmap`
+// The docs of one (field, term) pair, ascending. `docs`, `tfs` and `lens` (each doc's length in
+// this field, copied here so scoring reads it sequentially) are the scoring view; `bitmap`
 // holds the same set for set algebra (document frequency, filters) and persistence. Deleted docs
 // stay until the next compaction: scoring skips them and counts exclude them.
 //
@@ -104,6 +105,7 @@ struct Posting {
 
     std::vector<uint32_t> docs;
     std::vector<uint32_t> tfs;
+    std::vector<uint32_t> lens;
     std::vector<uint32_t> block_last;
     std::vector<ParetoBound<4>> block_bound;
     ParetoBound<8> bound;    // over every doc listed
@@ -121,6 +123,7 @@ struct Posting {
         bound.insert(tf, doc_len);
         docs.push_back(doc_id);
         tfs.push_back(tf);
+        lens.push_back(doc_len);
     }
 
     void reserve_more(size_t n) {
@@ -130,6 +133,7 @@ struct Posting {
             const size_t capacity = std::max(want, docs.capacity() + docs.capacity() / 2);
             docs.reserve(capacity);
             tfs.reserve(capacity);
+            lens.reserve(capacity);
         }
     }
 
@@ -139,11 +143,13 @@ struct Posting {
         std::vector<uint32_t> t = std::move(tfs);
         docs.clear();
         tfs.clear();
+        lens.clear();
         block_last.clear();
         block_bound.clear();
         bound = ParetoBound<8>();
         docs.reserve(d.size());
         tfs.reserve(t.size());
+        lens.reserve(d.size());
         for (size_t i = 0; i < d.size(); ++i) append(d[i], t[i], lengths[d[i]]);
     }
 

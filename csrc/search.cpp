@@ -28,12 +28,13 @@ struct FieldCursor {
     size_t n;
     const uint32_t* block_last;
     const ParetoBound<4>* block_bound;
-    const uint32_t* lengths;  // doc length in this field, by doc id
+    const uint32_t* lens;     // doc length in this field, by posting
     LengthNorm norm;
     double field_weight;
     size_t pos = 0;
     size_t cached_block = SIZE_MAX;
     double cached_block_tf = 0.0;
+    size_t shallow_block = 0;
 
     uint32_t doc() const { return pos < n ? docs[pos] : kEnd; }
 
@@ -65,13 +66,41 @@ struct FieldCursor {
     }
 
     // Weighted, length-normalised term frequency at the current doc.
-    double pseudo_tf() const { return field_weight * tfs[pos] / norm(lengths[docs[pos]]); }
+    double pseudo_tf() const { return field_weight * tfs[pos] / norm(lens[pos]); }
 
     uint32_t block_end() const { return pos < n ? block_last[pos >> Posting::kBlockShift] : kEnd; }
 
     // Bound on pseudo_tf() for every doc of the current block.
-    double block_pseudo_tf() {
-        const size_t block = pos >> Posting::kBlockShift;
+    double block_pseudo_tf() { return pseudo_tf_bound(pos >> Posting::kBlockShift); }
+
+    // Bound on pseudo_tf() at doc, from the block that would hold it, found by moving a
+    // separate block pointer forward: the postings themselves are not read.
+    double block_pseudo_tf_at(uint32_t target) {
+        const size_t n_blocks = (n + Posting::kBlockSize - 1) >> Posting::kBlockShift;
+        size_t block = std::max(shallow_block, pos >> Posting::kBlockShift);
+        if (block >= n_blocks) return 0.0;
+        if (block_last[block] < target) {
+            size_t step = 1;
+            size_t lo = block;
+            size_t hi = block + 1;
+            while (hi < n_blocks && block_last[hi] < target) {
+                lo = hi;
+                step <<= 1;
+                hi = block + step;
+            }
+            if (hi >= n_blocks) hi = n_blocks - 1;
+            if (block_last[hi] < target) {
+                shallow_block = n_blocks;
+                return 0.0;
+            }
+            block = static_cast<size_t>(
+                std::lower_bound(block_last + lo + 1, block_last + hi + 1, target) - block_last);
+        }
+        shallow_block = block;
+        return pseudo_tf_bound(block);
+    }
+
+    double pseudo_tf_bound(size_t block) {
         if (block != cached_block) {
             cached_block = block;
             cached_block_tf = block_bound[block].max_pseudo_tf(field_weight, norm);
@@ -106,10 +135,13 @@ struct SingleFieldTerm {
     void seek(uint32_t target) { field.seek(target); }
     double score() const {
         const double tf = field.tfs[field.pos];
-        return scale * tf / (tf + k1_base + k1_slope * field.lengths[field.docs[field.pos]]);
+        return scale * tf / (tf + k1_base + k1_slope * field.lens[field.pos]);
     }
     uint32_t block_end() const { return field.block_end(); }
     double block_bound() { return weight * saturation(field.block_pseudo_tf()); }
+    double block_bound_at(uint32_t target) {
+        return weight * saturation(field.block_pseudo_tf_at(target));
+    }
 
     // Moves to the first doc whose score from this term may exceed max_score, skipping whole
     // blocks where it cannot. The score bound is turned into a bound on the pseudo frequency,
@@ -143,7 +175,7 @@ struct SingleFieldTerm {
                 continue;
             }
             for (; field.pos < block_stop; ++field.pos) {
-                if (!below(field.tfs[field.pos], field.lengths[field.docs[field.pos]])) return;
+                if (!below(field.tfs[field.pos], field.lens[field.pos])) return;
             }
         }
     }
@@ -191,6 +223,11 @@ struct MultiFieldTerm {
         for (auto& f : fields) {
             if (f.pos < f.n) tf += f.block_pseudo_tf();
         }
+        return weight * saturation(tf);
+    }
+    double block_bound_at(uint32_t target) {
+        double tf = 0.0;
+        for (auto& f : fields) tf += f.block_pseudo_tf_at(target);
         return weight * saturation(tf);
     }
 };
@@ -266,7 +303,7 @@ void maxscore(std::vector<Term>& term_list, TopK& top, const RunContext& ctx) {
             checked_until = range_end;
         }
 
-        bool skip = !ctx.alive[doc] ||
+        bool skip = (ctx.alive != nullptr && !ctx.alive[doc]) ||
                     (ctx.allowed != nullptr && !(((*ctx.allowed)[doc >> 6] >> (doc & 63)) & 1));
         // Cheap per-doc bound from the blocks of the terms present here (a lone essential term
         // has already been filtered more tightly above).
@@ -304,6 +341,14 @@ void maxscore(std::vector<Term>& term_list, TopK& top, const RunContext& ctx) {
             if (partial + prefix[i] <= theta) {
                 pruned = true;
                 break;
+            }
+            // Tighter: this term's block bound at doc in place of its global bound.
+            if (theta != kNoThreshold) {
+                const double below = i > 0 ? prefix[i - 1] : 0.0;
+                if (partial + terms[i].block_bound_at(doc) * (1.0 + kBoundSlack) + below <= theta) {
+                    pruned = true;
+                    break;
+                }
             }
             terms[i].seek(doc);
             contribution[i] = terms[i].doc() == doc ? terms[i].score() : 0.0;
@@ -404,7 +449,7 @@ Index::QueryPlan Index::plan(std::string_view query, const SearchParams& params)
             postings.push_back(p);
             term.fields.push_back(FieldCursor{p->docs.data(), p->tfs.data(), p->docs.size(),
                                               p->block_last.data(), p->block_bound.data(),
-                                              m_lengths[f].data(), norm, weight});
+                                              p->lens.data(), norm, weight});
             bound_tf += p->bound.max_pseudo_tf(weight, norm);
         }
         const uint64_t df = live_doc_freq(postings);
@@ -427,7 +472,9 @@ Hits Index::run(QueryPlan plan, size_t k, const SearchParams& params,
     Hits hits;
     if (k == 0 || plan.terms.empty()) return hits;
     TopK top(k);
-    const RunContext ctx{m_alive.data(),     allowed,           m_static.data(),
+    // Postings list deleted docs only until compaction; with none, skip the liveness check.
+    const uint8_t* alive = m_n_dead > 0 ? m_alive.data() : nullptr;
+    const RunContext ctx{alive,             allowed,           m_static.data(),
                          plan.prior_weight, plan.prior_bound, !params.exhaustive};
 
     const bool single_field = std::all_of(plan.terms.begin(), plan.terms.end(),
