@@ -8,6 +8,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "utf8.hpp"
+
 struct sb_stemmer;
 
 namespace ltrr {
@@ -59,72 +61,6 @@ private:
     AnalyzerConfig m_config;
     std::unordered_set<std::string> m_stopwords;
 };
-
-// Decodes one code point at text[i], advancing i. Invalid bytes decode as U+FFFD.
-inline uint32_t next_code_point(std::string_view text, size_t& i) {
-    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-    const size_t n = text.size();
-    const unsigned char c = s[i];
-    if (c < 0x80) {
-        ++i;
-        return c;
-    }
-    int len = 0;
-    uint32_t cp = 0;
-    if ((c & 0xE0) == 0xC0) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        ++i;
-        return 0xFFFD;
-    }
-    if (i + len > n) {
-        ++i;
-        return 0xFFFD;
-    }
-    for (int j = 1; j < len; ++j) {
-        const unsigned char cc = s[i + j];
-        if ((cc & 0xC0) != 0x80) {
-            ++i;
-            return 0xFFFD;
-        }
-        cp = (cp << 6) | (cc & 0x3F);
-    }
-    i += len;
-    return cp;
-}
-
-inline void append_utf8(uint32_t cp, std::string& out) {
-    if (cp < 0x80) {
-        out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-}
-
-// Cuts a token to at most max_bytes without splitting a code point.
-inline void truncate_utf8(std::string& token, size_t max_bytes) {
-    if (token.size() <= max_bytes) return;
-    size_t cut = max_bytes;
-    while (cut > 0 && (static_cast<unsigned char>(token[cut]) & 0xC0) == 0x80) --cut;
-    token.resize(cut);
-}
 
 template <class Emit>
 void Analyzer::tokenize(std::string_view text, Emit&& emit) const {

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "utf8.hpp"
+
 namespace ltrr {
 
 // A file that is not a readable index: foreign, truncated, corrupt or from a newer format.
@@ -24,8 +26,6 @@ public:
 
 uint32_t crc32(const char* data, size_t n);
 
-// True when bytes are well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool valid_utf8(std::string_view bytes);
 
 // Writes bytes to a temporary file beside path, fsyncs it, renames it over path and fsyncs the
 // directory, so readers see either the old file or the new one.

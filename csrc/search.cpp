@@ -38,29 +38,37 @@ struct FieldCursor {
 
     uint32_t doc() const { return pos < n ? docs[pos] : kEnd; }
 
-    // Moves to the first doc >= target: gallop over block ends, then binary search one block.
+    size_t n_blocks() const { return (n + Posting::kBlockSize - 1) >> Posting::kBlockShift; }
+
+    // First block at or after `from` whose last doc is >= target, or n_blocks() if none:
+    // gallop over block ends, then binary search the last stride.
+    size_t find_block(size_t from, uint32_t target) const {
+        const size_t count = n_blocks();
+        if (from >= count || block_last[from] >= target) return from;
+        size_t lo = from;
+        size_t step = 1;
+        size_t hi = from + 1;
+        while (hi < count && block_last[hi] < target) {
+            lo = hi;
+            step <<= 1;
+            hi = from + step;
+        }
+        if (hi >= count) hi = count - 1;
+        if (block_last[hi] < target) return count;
+        return static_cast<size_t>(
+            std::lower_bound(block_last + lo + 1, block_last + hi + 1, target) - block_last);
+    }
+
+    // Moves to the first doc >= target: find its block, then binary search inside it.
     void seek(uint32_t target) {
         if (pos >= n || docs[pos] >= target) return;
-        size_t block = pos >> Posting::kBlockShift;
-        if (block_last[block] < target) {
-            const size_t n_blocks = (n + Posting::kBlockSize - 1) >> Posting::kBlockShift;
-            size_t lo = block;
-            size_t step = 1;
-            size_t hi = block + 1;
-            while (hi < n_blocks && block_last[hi] < target) {
-                lo = hi;
-                step <<= 1;
-                hi = block + step;
-            }
-            if (hi >= n_blocks) hi = n_blocks - 1;
-            if (block_last[hi] < target) {
-                pos = n;
-                return;
-            }
-            block = static_cast<size_t>(
-                std::lower_bound(block_last + lo + 1, block_last + hi + 1, target) - block_last);
-            pos = block << Posting::kBlockShift;
+        const size_t current = pos >> Posting::kBlockShift;
+        const size_t block = find_block(current, target);
+        if (block == n_blocks()) {
+            pos = n;
+            return;
         }
+        if (block != current) pos = block << Posting::kBlockShift;
         const size_t block_stop = std::min(n, (block + 1) << Posting::kBlockShift);
         pos = static_cast<size_t>(std::lower_bound(docs + pos, docs + block_stop, target) - docs);
     }
@@ -76,28 +84,8 @@ struct FieldCursor {
     // Bound on pseudo_tf() at doc, from the block that would hold it, found by moving a
     // separate block pointer forward: the postings themselves are not read.
     double block_pseudo_tf_at(uint32_t target) {
-        const size_t n_blocks = (n + Posting::kBlockSize - 1) >> Posting::kBlockShift;
-        size_t block = std::max(shallow_block, pos >> Posting::kBlockShift);
-        if (block >= n_blocks) return 0.0;
-        if (block_last[block] < target) {
-            size_t step = 1;
-            size_t lo = block;
-            size_t hi = block + 1;
-            while (hi < n_blocks && block_last[hi] < target) {
-                lo = hi;
-                step <<= 1;
-                hi = block + step;
-            }
-            if (hi >= n_blocks) hi = n_blocks - 1;
-            if (block_last[hi] < target) {
-                shallow_block = n_blocks;
-                return 0.0;
-            }
-            block = static_cast<size_t>(
-                std::lower_bound(block_last + lo + 1, block_last + hi + 1, target) - block_last);
-        }
-        shallow_block = block;
-        return pseudo_tf_bound(block);
+        shallow_block = find_block(std::max(shallow_block, pos >> Posting::kBlockShift), target);
+        return shallow_block == n_blocks() ? 0.0 : pseudo_tf_bound(shallow_block);
     }
 
     double pseudo_tf_bound(size_t block) {
