@@ -68,6 +68,11 @@ Analyzer::CharClass Analyzer::classify(uint32_t cp) {
                            (cp >= 'A' && cp <= 'Z');
         return alnum ? CharClass::word : CharClass::separator;
     }
+    // Invisible characters that sit inside words: soft hyphen, zero-width (non-)joiner, word
+    // joiner, byte order mark.
+    if (cp == 0x00AD || cp == 0x200C || cp == 0x200D || cp == 0x2060 || cp == 0xFEFF) {
+        return CharClass::ignorable;
+    }
     if (in(cp, 0x0300, 0x036F) || in(cp, 0x1AB0, 0x1AFF) || in(cp, 0x1DC0, 0x1DFF) ||
         in(cp, 0x20D0, 0x20FF) || in(cp, 0xFE20, 0xFE2F)) {
         return CharClass::mark;

@@ -53,7 +53,7 @@ public:
     static constexpr size_t kMaxTokenBytes = 255;
 
 private:
-    enum class CharClass : uint8_t { separator, word, cjk, mark };
+    enum class CharClass : uint8_t { separator, word, cjk, mark, ignorable };
 
     static CharClass classify(uint32_t cp);
     void append_folded(uint32_t cp, std::string& out) const;
@@ -105,6 +105,8 @@ void Analyzer::tokenize(std::string_view text, Emit&& emit) const {
             case CharClass::mark:
                 // Combining marks belong to the letter before them; accent folding drops them.
                 if (!word.empty() && !m_config.fold_accents) append_utf8(cp, word);
+                break;
+            case CharClass::ignorable:
                 break;
             case CharClass::cjk:
                 flush_word();

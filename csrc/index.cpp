@@ -41,6 +41,10 @@ const char* variant_name(Variant v) {
 Index::Index(std::vector<std::string> fields, AnalyzerConfig config)
     : m_fields(std::move(fields)), m_analyzer(std::make_unique<Analyzer>(std::move(config))) {
     if (m_fields.empty()) throw std::invalid_argument("an index needs at least one field");
+    if (m_fields.size() > kMaxFields) {
+        throw std::invalid_argument("an index holds at most " + std::to_string(kMaxFields) +
+                                    " fields, got " + std::to_string(m_fields.size()));
+    }
     for (size_t i = 0; i < m_fields.size(); ++i) {
         if (m_fields[i].empty()) throw std::invalid_argument("field names must not be empty");
         for (size_t j = 0; j < i; ++j) {

@@ -55,6 +55,7 @@ class Index {
 public:
     static constexpr uint32_t kFormatVersion = 1;
     static constexpr uint32_t kMaxDocs = UINT32_MAX - 1;
+    static constexpr size_t kMaxFields = 256;
 
     Index(std::vector<std::string> fields, AnalyzerConfig config);
     ~Index();

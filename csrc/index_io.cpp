@@ -4,6 +4,7 @@
 //            in LEB128 varints and term frequencies as varints; bitmaps are rebuilt on load,
 //            so a damaged file is caught by our own checks before any bitmap code reads it.
 // Deleted docs are left out of postings on save; their id slots are kept so ids stay stable.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -66,8 +67,15 @@ void Index::save(const std::string& path) const {
             for (uint32_t tf : tfs) w.put_varint(tf);
         }
 
-        w.put<uint64_t>(m_attributes.size());
-        for (const auto& [key, bitmap] : m_attributes) {
+        // Sorted, so saving the same index twice writes the same bytes.
+        std::vector<const std::pair<const std::string, Bitmap>*> attributes;
+        for (const auto& entry : m_attributes) attributes.push_back(&entry);
+        std::sort(attributes.begin(), attributes.end(),
+                  [](const auto* a, const auto* b) { return a->first < b->first; });
+        w.put<uint64_t>(attributes.size());
+        for (const auto* entry : attributes) {
+            const std::string& key = entry->first;
+            const Bitmap& bitmap = entry->second;
             Bitmap live(roaring_bitmap_and(bitmap.get(), m_alive_bitmap.get()));
             std::vector<uint32_t> members(live.cardinality());
             roaring_bitmap_to_uint32_array(live.get(), members.data());
@@ -113,7 +121,7 @@ std::unique_ptr<Index> Index::load(const std::string& path) {
     Reader r(payload, payload_size);
 
     const uint32_t n_fields = r.get<uint32_t>();
-    if (n_fields == 0 || n_fields > r.remaining() / 4) {
+    if (n_fields == 0 || n_fields > kMaxFields || n_fields > r.remaining() / 4) {
         throw FormatError("corrupt index file: bad field count");
     }
     std::vector<std::string> fields;
@@ -168,9 +176,11 @@ std::unique_ptr<Index> Index::load(const std::string& path) {
         ix.m_terms.insert(r.get_string(), 0, &inserted);
         if (!inserted) throw FormatError("corrupt index file: repeated term");
     }
+    // Every term has at least one posting entry, which bounds the posting table by the file.
+    const uint64_t n_postings = r.get_count(9);
+    if (n_terms > n_postings) throw FormatError("corrupt index file: terms without postings");
     ix.m_postings.resize(n_terms * n_fields);
 
-    const uint64_t n_postings = r.get_count(9);
     for (uint64_t i = 0; i < n_postings; ++i) {
         const uint32_t term_id = r.get<uint32_t>();
         const uint32_t field = r.get<uint32_t>();

@@ -1,6 +1,7 @@
 #include "persist.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -46,9 +47,23 @@ uint32_t crc32(const char* data, size_t n) {
 }
 
 void write_file_atomic(const std::string& path, std::string_view bytes) {
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw FileError(os_error("cannot create", tmp));
+    if (path.find('\0') != std::string::npos) throw FileError("path holds a NUL byte");
+    // Only a regular file may be replaced: never a device, a directory or a symbolic link.
+    struct stat existing;
+    mode_t mode = 0644;
+    if (::lstat(path.c_str(), &existing) == 0) {
+        if (!S_ISREG(existing.st_mode)) {
+            throw FileError("cannot save over '" + path +
+                            "': it exists and is not a regular file (a link, device or directory)");
+        }
+        mode = existing.st_mode & 07777;
+    }
+    // A fresh, exclusively created temporary beside the target, so concurrent saves to the
+    // same path never share one and a planted link is never followed.
+    std::string tmp = path + ".tmp.XXXXXX";
+    const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+    if (fd < 0) throw FileError(os_error("cannot create a temporary file beside", path));
+    ::fchmod(fd, mode);
 
     size_t written = 0;
     while (written < bytes.size()) {
@@ -81,6 +96,7 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
 }
 
 std::string read_file(const std::string& path) {
+    if (path.find('\0') != std::string::npos) throw FileError("path holds a NUL byte");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw FileError(os_error("cannot open", path));
     std::ostringstream buffer;

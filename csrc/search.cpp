@@ -406,19 +406,21 @@ Index::QueryPlan Index::plan(std::string_view query, const SearchParams& params)
     plan.saturation = Saturation{params.variant, params.k1};
     if (m_n_live == 0) return plan;
 
-    // Distinct query terms with their counts, in first-seen order.
-    std::vector<std::pair<uint32_t, uint32_t>> counts;
+    // Distinct query terms with their counts.
+    std::vector<uint32_t> ids;
     m_analyzer->tokenize(query, [&](std::string_view token) {
         const int64_t term_id = term_for_query(token);
-        if (term_id < 0) return;
-        for (auto& [id, count] : counts) {
-            if (id == static_cast<uint32_t>(term_id)) {
-                ++count;
-                return;
-            }
-        }
-        counts.emplace_back(static_cast<uint32_t>(term_id), 1);
+        if (term_id >= 0) ids.push_back(static_cast<uint32_t>(term_id));
     });
+    std::sort(ids.begin(), ids.end());
+    std::vector<std::pair<uint32_t, uint32_t>> counts;
+    for (uint32_t id : ids) {
+        if (!counts.empty() && counts.back().first == id) {
+            ++counts.back().second;
+        } else {
+            counts.emplace_back(id, 1);
+        }
+    }
 
     const size_t n_fields = m_fields.size();
     const double n_docs = static_cast<double>(m_n_live);
@@ -458,6 +460,7 @@ Index::QueryPlan Index::plan(std::string_view query, const SearchParams& params)
 Hits Index::run(QueryPlan plan, size_t k, const SearchParams& params,
                 const std::vector<uint64_t>* allowed) const {
     Hits hits;
+    k = std::min<size_t>(k, m_n_live);  // never more results than live docs
     if (k == 0 || plan.terms.empty()) return hits;
     TopK top(k);
     // Postings list deleted docs only until compaction; with none, skip the liveness check.

@@ -92,7 +92,30 @@ def test_stemmer_matches_pystemmer_on_real_vocabulary():
     stemmer_mod = pytest.importorskip("Stemmer")
     reference = stemmer_mod.Stemmer("english")
     index = LexicalIndex(stemmer="english")
-    words = ["running", "runner", "runs", "ran", "connection", "connected", "connecting", "generously", "happiness", "relational", "conditional", "rational", "valuation", "digitizer", "operator", "electrical", "hopeful", "goodness", "formalize", "sensitivity", "feudalism", "decisiveness"]
+    words = [
+        "running",
+        "runner",
+        "runs",
+        "ran",
+        "connection",
+        "connected",
+        "connecting",
+        "generously",
+        "happiness",
+        "relational",
+        "conditional",
+        "rational",
+        "valuation",
+        "digitizer",
+        "operator",
+        "electrical",
+        "hopeful",
+        "goodness",
+        "formalize",
+        "sensitivity",
+        "feudalism",
+        "decisiveness",
+    ]
     assert index.tokenize(" ".join(words)) == reference.stemWords(words)
 
 

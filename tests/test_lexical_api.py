@@ -105,7 +105,7 @@ def test_row_wise_and_column_wise_batches_index_the_same(index):
         (lambda ix: ix.delete(3), TypeError, "doc_id must be str"),
         (lambda ix: ix.search("x", filter="genre"), TypeError, "expected a Filter"),
         (lambda ix: ix.search_batch("abc"), TypeError, "sequence of str"),
-        (lambda ix: ix.search_batch(["x"], n_threads=0), ValueError, "positive int"),
+        (lambda ix: ix.search_batch(["x"], n_threads=0), ValueError, "n_threads must be an int"),
         (
             lambda ix: ix.search("x", params=BM25Params(field_weights={"nope": 1.0})),
             ValueError,

@@ -20,7 +20,21 @@ from ltrr_fast.index import BM25Params, Filter, IndexFormatError, LexicalIndex
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 HEADER = 8 + 4 + 4 + 8 + 4
-WORDS = ["love", "song", "rock", "pop", "night", "day", "heart", "fire", "rain", "blue", "red", "gold", "star"]
+WORDS = [
+    "love",
+    "song",
+    "rock",
+    "pop",
+    "night",
+    "day",
+    "heart",
+    "fire",
+    "rain",
+    "blue",
+    "red",
+    "gold",
+    "star",
+]
 
 
 def random_index(seed: int, n_docs: int = 300) -> LexicalIndex:

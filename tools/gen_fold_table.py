@@ -18,12 +18,19 @@ SPECIAL = {
     "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th",
     "ı": "i", "ħ": "h", "Ħ": "h", "ŧ": "t", "Ŧ": "t", "ƀ": "b", "ɨ": "i", "ĸ": "k",
 }
+# Accents are stripped in Latin and Greek (tonos, dialytika); Cyrillic letters such as й and ё
+# are letters of their own, so Cyrillic, Armenian and fullwidth forms are only lowercased.
 LATIN = [(0x00C0, 0x024F), (0x1E00, 0x1EFF)]
-CASED = [(0x0370, 0x052F), (0x0531, 0x0587), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A),
+GREEK = [(0x0370, 0x03FF), (0x1F00, 0x1FFF)]
+CASED = [(0x0400, 0x052F), (0x0531, 0x0587), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A),
          (0xFF10, 0xFF19)]
+# Case folding beyond lowercasing: the final sigma is the same letter as sigma.
+CASE_FOLD = {"ς": "σ"}
 
 
 def fold(ch: str, strip_accents: bool) -> str:
+    if ch in CASE_FOLD:
+        return CASE_FOLD[ch]
     if strip_accents and ch in SPECIAL:
         return SPECIAL[ch]
     low = ch.lower()
@@ -37,14 +44,15 @@ def fold(ch: str, strip_accents: bool) -> str:
 
 def entries(strip_accents: bool) -> list[tuple[int, str]]:
     out = []
-    for lo, hi in LATIN + CASED:
-        for cp in range(lo, hi + 1):
-            ch = chr(cp)
-            if not unicodedata.category(ch).startswith("L") and not ch.isdigit():
-                continue
-            folded = fold(ch, strip_accents)
-            if folded and folded != ch:
-                out.append((cp, folded))
+    for ranges, strip in ((LATIN + GREEK, strip_accents), (CASED, False)):
+        for lo, hi in ranges:
+            for cp in range(lo, hi + 1):
+                ch = chr(cp)
+                if not unicodedata.category(ch).startswith("L") and not ch.isdigit():
+                    continue
+                folded = fold(ch, strip)
+                if folded and folded != ch:
+                    out.append((cp, folded))
     return sorted(out)
 
 

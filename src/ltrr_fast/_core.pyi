@@ -1,6 +1,5 @@
 """Compiled core of ltrr_fast: analyzer, inverted index over CRoaring, BM25 top-k."""
 
-
 import numpy as np
 import numpy.typing as npt
 

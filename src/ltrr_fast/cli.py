@@ -1,10 +1,11 @@
-"""The ``ltrr`` command."""
+"""ltrr: command line of the ltrr_fast learning-to-rank-and-retrieve engine."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -107,8 +108,37 @@ def _print_table(rows: Sequence[dict[str, Any]]) -> None:
         print("| " + " | ".join(cells) + " |")
 
 
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+def _unit(text: str) -> float:
+    value = _non_negative(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
+    return value
+
+
+def _depth(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 10:
+        raise argparse.ArgumentTypeError(f"expected at least 10 (nDCG@10 needs it), got {value}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ltrr", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="ltrr", description="Command line of the ltrr_fast retrieval engine."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     ev = commands.add_parser(
@@ -117,15 +147,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ev.add_argument("--collection", choices=[*IR_COLLECTIONS, "all"], default="all")
     ev.add_argument("--variant", choices=VARIANTS, default="lucene")
-    ev.add_argument("--k1", type=float, default=1.2)
-    ev.add_argument("--b", type=float, default=0.75)
-    ev.add_argument("--k", type=int, default=100, help="depth of each ranking")
+    ev.add_argument("--k1", type=_non_negative, default=1.2)
+    ev.add_argument("--b", type=_unit, default=0.75)
+    ev.add_argument("--k", type=_depth, default=100, help="depth of each ranking")
     ev.add_argument("--stemmer", default="english", help="Snowball language, '' for none")
     ev.add_argument("--stopwords", default="en", help="stop word list name, '' for none")
     ev.add_argument("--no-compare", action="store_true", help="skip the bm25s side-by-side")
     ev.add_argument("--json", help="also write the results to this JSON file")
 
     args = parser.parse_args(argv)
+    if args.json and not os.path.isdir(os.path.dirname(os.path.abspath(args.json))):
+        parser.error(f"--json: the directory of {args.json!r} does not exist")
+    try:
+        LexicalIndex(stopwords=args.stopwords or None, stemmer=args.stemmer or None)
+    except (ValueError, TypeError) as error:
+        parser.error(str(error))
     rows = evaluate(args)
     _print_table(rows)
     if args.json:

@@ -11,6 +11,7 @@ import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Union
 
 import numpy as np
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 IndexFormatError = _core.IndexFormatError
 VARIANTS: tuple[str, ...] = ("lucene", "robertson", "atire")
 PROGRESS_CHUNK = 65_536  # documents per chunk when add_batch reports progress
+MAX_THREADS = 1024
 
 FieldTexts = Union[str, Mapping[str, Any]]
 Attributes = Mapping[str, str | Iterable[str]]
@@ -66,6 +68,17 @@ class BM25Params:
         if self.variant not in VARIANTS:
             raise ValueError(f"unknown BM25 variant {self.variant!r}; expected one of {VARIANTS}")
         _check_number("k1", self.k1, low=0.0)
+        if not isinstance(self.exhaustive, bool):
+            raise TypeError(f"exhaustive must be a bool, got {type(self.exhaustive).__name__}")
+        # Private read-only copies: mutating the caller's dict later changes nothing.
+        for name in ("b", "field_weights"):
+            value = getattr(self, name)
+            if isinstance(value, Mapping):
+                object.__setattr__(self, name, MappingProxyType(dict(value)))
+            elif name == "field_weights" and value is not None:
+                raise TypeError(
+                    f"field_weights must map field names to weights, got {type(value).__name__}"
+                )
         if isinstance(self.b, Mapping):
             for name, value in self.b.items():
                 _check_number(f"b[{name!r}]", value, low=0.0, high=1.0)
@@ -132,6 +145,11 @@ class Filter:
     @classmethod
     def any_of(cls, key: str, values: Iterable[str]) -> Filter:
         """Documents whose attribute ``key`` has any of ``values``."""
+        if isinstance(values, str):
+            raise TypeError(
+                f"any_of({key!r}, ...) needs an iterable of values, got the str {values!r}; "
+                "use Filter.attr for a single value"
+            )
         parts = [cls.attr(key, v) for v in values]
         if not parts:
             raise ValueError(f"any_of({key!r}, ...) needs at least one value")
@@ -159,6 +177,9 @@ class Filter:
 
     def __invert__(self) -> Filter:
         return Filter(self._ops + (("not", "", "", 0),))
+
+    def __bool__(self) -> bool:
+        raise TypeError("a Filter has no truth value; combine filters with &, | and ~")
 
     def compile(self) -> Any:
         """Return the compiled program (cached)."""
@@ -198,6 +219,8 @@ class BatchHits:
         return len(self.indptr) - 1
 
     def __getitem__(self, i: int) -> Hits:
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+            raise TypeError(f"batch results are indexed by int, got {type(i).__name__}")
         if not -len(self) <= i < len(self):
             raise IndexError(f"query {i} out of range for a batch of {len(self)}")
         i %= len(self)
@@ -251,11 +274,14 @@ class LexicalIndex:
                 raise TypeError(f"field names must be str, got {type(name).__name__}")
         if stemmer is not None and not isinstance(stemmer, str):
             raise TypeError(f"stemmer must be a language name or None, got {stemmer!r}")
+        for name, flag in (("fold_accents", fold_accents), ("cjk_bigrams", cjk_bigrams)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be a bool, got {type(flag).__name__}")
         self._core = _core.Index(
             list(fields),
             fold_accents=bool(fold_accents),
             cjk_bigrams=bool(cjk_bigrams),
-            stemmer=stemmer or "",
+            stemmer=(stemmer or "").lower(),
             stopwords=resolve_stopwords(stopwords),
         )
         self._fields = fields
@@ -280,10 +306,13 @@ class LexicalIndex:
         return len(self._core)
 
     def __contains__(self, doc_id: object) -> bool:
-        return isinstance(doc_id, str) and self._core.internal_id(doc_id) >= 0
+        return (
+            isinstance(doc_id, str) and _encodable(doc_id) and self._core.internal_id(doc_id) >= 0
+        )
 
     def __repr__(self) -> str:
-        return f"LexicalIndex(fields={list(self._fields)}, docs={len(self)})"
+        fields = list(self._fields[:8]) + (["..."] if len(self._fields) > 8 else [])
+        return f"LexicalIndex(fields={fields}, docs={len(self)})"
 
     # Documents
 
@@ -300,6 +329,10 @@ class LexicalIndex:
         ``fields`` maps field names to text; a plain string is the text of the first field.
         ``attributes`` maps keys to a value or to several values.
         """
+        if isinstance(static_score, bool) or not isinstance(
+            static_score, (int, float, np.integer, np.floating)
+        ):
+            raise TypeError(f"static_score must be a number, got {type(static_score).__name__}")
         self.add_batch([doc_id], [fields], static_scores=[static_score], attributes=[attributes])
 
     def add_batch(
@@ -316,10 +349,13 @@ class LexicalIndex:
         ``fields`` is either column-wise (a mapping from field name to one text per document)
         or row-wise (one mapping or string per document). A later duplicate id in the batch
         replaces an earlier one. ``progress(done, total)``, when given, is called as chunks of
-        the batch are indexed; every input is checked before the first chunk.
+        the batch are indexed; every input is checked before the first chunk. If the callback
+        itself raises, the chunks indexed so far stay.
         """
         if isinstance(doc_ids, str) or not isinstance(doc_ids, Sequence):
             raise TypeError(f"doc_ids must be a sequence of str, got {type(doc_ids).__name__}")
+        if progress is not None and not callable(progress):
+            raise TypeError(f"progress must be callable or None, got {type(progress).__name__}")
         n = len(doc_ids)
         for i, doc_id in enumerate(doc_ids):
             if not isinstance(doc_id, str):
@@ -348,8 +384,7 @@ class LexicalIndex:
 
     def delete(self, doc_id: str) -> bool:
         """Delete a document; returns False when no document has this id."""
-        if not isinstance(doc_id, str):
-            raise TypeError(f"doc_id must be str, got {type(doc_id).__name__}")
+        _check_id(doc_id)
         return bool(self._core.remove(doc_id))
 
     def compact(self) -> None:
@@ -373,7 +408,7 @@ class LexicalIndex:
         if not isinstance(query, str):
             raise TypeError(f"query must be str, got {type(query).__name__}")
         k = _check_k(k)
-        compiled = (params or DEFAULT_PARAMS).compile(self._fields)
+        compiled = _as_params(params).compile(self._fields)
         program = _as_filter(filter).compile() if filter is not None else None
         try:
             doc_ids, scores, ids = self._core.search(query, k, compiled, program)
@@ -400,13 +435,19 @@ class LexicalIndex:
         k = _check_k(k)
         if n_threads is None:
             n_threads = 0
-        elif isinstance(n_threads, bool) or not isinstance(n_threads, int) or n_threads < 1:
-            raise ValueError(f"n_threads must be a positive int or None, got {n_threads!r}")
-        compiled = (params or DEFAULT_PARAMS).compile(self._fields)
+        elif (
+            isinstance(n_threads, bool)
+            or not isinstance(n_threads, (int, np.integer))
+            or not 1 <= n_threads <= MAX_THREADS
+        ):
+            raise ValueError(
+                f"n_threads must be an int in [1, {MAX_THREADS}] or None, got {n_threads!r}"
+            )
+        compiled = _as_params(params).compile(self._fields)
         program = _as_filter(filter).compile() if filter is not None else None
         try:
             indptr, doc_ids, scores, ids = self._core.search_batch(
-                list(queries), k, compiled, program, n_threads
+                list(queries), k, compiled, program, int(n_threads)
             )
         except TypeError:
             _explain_unencodable(queries)
@@ -427,16 +468,27 @@ class LexicalIndex:
 
     def doc_freq(self, term: str, field: str | None = None) -> int:
         """Live documents containing an (already analysed) term in a field."""
-        return int(self._core.doc_freq(field or self._fields[0], term))
+        if not isinstance(term, str) or not _encodable(term):
+            raise TypeError(f"term must be a str of valid Unicode, got {term!r}")
+        field = self._fields[0] if field is None else field
+        if field not in self._fields:
+            raise ValueError(f"unknown field {field!r}; the index has {list(self._fields)}")
+        return int(self._core.doc_freq(field, term))
 
     def internal_id(self, doc_id: str) -> int | None:
         """The dense internal id of a live document, or None."""
+        _check_id(doc_id)
         found = int(self._core.internal_id(doc_id))
         return None if found < 0 else found
 
     def external_ids(self, doc_ids: np.ndarray | Sequence[int]) -> list[str]:
         """External ids for internal ids ("" for a deleted document)."""
-        return list(self._core.external_ids(np.asarray(doc_ids, dtype=np.uint32)))
+        array = np.asarray(doc_ids)
+        if array.size and array.dtype.kind not in "iu":
+            raise TypeError(f"doc_ids must be integers, got dtype {array.dtype}")
+        if array.size and (array.min() < 0 or array.max() > np.iinfo(np.uint32).max):
+            raise OverflowError("doc_ids must lie in [0, 2**32 - 1]")
+        return list(self._core.external_ids(array.astype(np.uint32, copy=False)))
 
     def filter_doc_ids(self, filter: Filter) -> np.ndarray:
         """Internal ids of the live documents that pass a filter, ascending."""
@@ -445,8 +497,12 @@ class LexicalIndex:
     # Persistence
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the index to one file, atomically (write beside, fsync, rename)."""
-        self._core.save(os.fspath(path))
+        """Write the index to one file, atomically (write beside, fsync, rename).
+
+        Only a regular file is replaced (keeping its permissions); a path that is a link, a
+        device or a directory is refused with ``OSError``.
+        """
+        self._core.save(_check_path(path))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> LexicalIndex:
@@ -456,7 +512,7 @@ class LexicalIndex:
         truncated, corrupt or of an unsupported format version, and ``OSError`` when the file
         cannot be read.
         """
-        return cls._wrap(_core.Index.load(os.fspath(path)))
+        return cls._wrap(_core.Index.load(_check_path(path)))
 
     # Input normalisation
 
@@ -508,10 +564,10 @@ class LexicalIndex:
     def _static_scores(scores: Sequence[float] | np.ndarray | None, n: int) -> np.ndarray:
         if scores is None:
             return np.zeros(n, dtype=np.float64)
-        try:
-            array = np.asarray(scores, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError("static_scores must be numbers") from None
+        raw = np.asarray(scores)
+        if raw.size and raw.dtype.kind not in "iuf":
+            raise TypeError(f"static_scores must be numbers, got dtype {raw.dtype}")
+        array = raw.astype(np.float64)
         if array.shape != (n,):
             raise ValueError(f"static_scores needs shape ({n},), got {array.shape}")
         bad = ~np.isfinite(array) | (array < 0)
@@ -575,6 +631,38 @@ def _explain_unencodable(texts: Iterable[str]) -> None:
             ) from None
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_id(doc_id: object) -> None:
+    if not isinstance(doc_id, str):
+        raise TypeError(f"doc_id must be str, got {type(doc_id).__name__}")
+    if not _encodable(doc_id):
+        raise ValueError(f"doc_id {doc_id!r} holds a lone surrogate, which is not valid Unicode")
+
+
+def _check_path(path: object) -> str:
+    text = os.fspath(path)  # type: ignore[arg-type]
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    if "\x00" in text:
+        raise ValueError(f"path {text!r} holds a NUL byte")
+    return text
+
+
+def _as_params(params: object) -> BM25Params:
+    if params is None:
+        return DEFAULT_PARAMS
+    if not isinstance(params, BM25Params):
+        raise TypeError(f"params must be a BM25Params, got {type(params).__name__}")
+    return params
+
+
 def _as_filter(value: object) -> Filter:
     if not isinstance(value, Filter):
         raise TypeError(f"expected a Filter, got {type(value).__name__}")
@@ -594,7 +682,7 @@ def _check_k(k: object) -> int:
         raise TypeError(f"k must be an int, got {type(k).__name__}")
     if k < 0:
         raise ValueError(f"k must be >= 0, got {k}")
-    return int(k)
+    return min(int(k), 2**62)  # the core clamps to the number of live documents anyway
 
 
 def _check_number(
