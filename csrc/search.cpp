@@ -221,6 +221,7 @@ struct MultiFieldTerm {
 };
 
 struct RunContext {
+    size_t n_slots;
     const uint8_t* alive;
     const std::vector<uint64_t>* allowed;
     const double* statics;
@@ -354,6 +355,50 @@ void maxscore(std::vector<Term>& term_list, TopK& top, const RunContext& ctx) {
     }
 }
 
+// When there are few postings per result wanted (large k on a small index), pruning skips
+// little and scoring every posting term by term beats MaxScore's per-candidate bookkeeping.
+constexpr size_t kAccumulatePerResult = 128;
+constexpr size_t kAccumulateLimit = size_t{1} << 18;
+
+// Exhaustive term-at-a-time scoring into a per-thread dense accumulator, then selection of the
+// best k. Terms are added in the same order MaxScore sums them (and a missing term adds an
+// exact 0.0 there), so the scores are bit-identical to the exhaustive path.
+inline void accumulate(std::vector<SingleFieldTerm>& terms, size_t k, const RunContext& ctx,
+                       Hits& hits) {
+    constexpr double kUntouched = -1.0;  // scores are never negative
+    thread_local std::vector<double> acc;
+    thread_local std::vector<uint32_t> touched;
+    if (acc.size() < ctx.n_slots) acc.resize(ctx.n_slots, kUntouched);
+    touched.clear();
+
+    for (SingleFieldTerm& term : terms) {
+        FieldCursor& f = term.field;
+        for (f.pos = 0; f.pos < f.n; ++f.pos) {
+            const uint32_t doc = f.docs[f.pos];
+            const double contribution = term.score();
+            if (acc[doc] == kUntouched) {
+                acc[doc] = 0.0 + contribution;
+                touched.push_back(doc);
+            } else {
+                acc[doc] += contribution;
+            }
+        }
+    }
+
+    thread_local std::vector<TopK::Entry> entries;
+    entries.clear();
+    for (uint32_t doc : touched) {
+        const double sum = acc[doc];
+        acc[doc] = kUntouched;
+        if (ctx.alive != nullptr && !ctx.alive[doc]) continue;
+        if (ctx.allowed != nullptr && !(((*ctx.allowed)[doc >> 6] >> (doc & 63)) & 1)) continue;
+        const double prior =
+            ctx.prior_weight > 0.0 ? ctx.prior_weight * std::log1p(ctx.statics[doc]) : 0.0;
+        entries.push_back({sum + prior, doc});
+    }
+    TopK::select(entries, k, hits.doc_ids, hits.scores);
+}
+
 }  // namespace
 
 struct Index::QueryTerm {
@@ -465,8 +510,9 @@ Hits Index::run(QueryPlan plan, size_t k, const SearchParams& params,
     TopK top(k);
     // Postings list deleted docs only until compaction; with none, skip the liveness check.
     const uint8_t* alive = m_n_dead > 0 ? m_alive.data() : nullptr;
-    const RunContext ctx{alive,             allowed,           m_static.data(),
-                         plan.prior_weight, plan.prior_bound, !params.exhaustive};
+    const RunContext ctx{m_ext_ids.size(), alive,           allowed,
+                         m_static.data(),   plan.prior_weight, plan.prior_bound,
+                         !params.exhaustive};
 
     const bool single_field = std::all_of(plan.terms.begin(), plan.terms.end(),
                                           [](const QueryTerm& t) { return t.fields.size() == 1; });
@@ -475,6 +521,13 @@ Hits Index::run(QueryPlan plan, size_t k, const SearchParams& params,
         terms.reserve(plan.terms.size());
         for (const auto& t : plan.terms) {
             terms.emplace_back(t.fields[0], t.weight, t.upper_bound, plan.saturation);
+        }
+        size_t n_postings = 0;
+        for (const auto& t : terms) n_postings += t.field.n;
+        if (ctx.prune && n_postings <= kAccumulateLimit &&
+            n_postings <= kAccumulatePerResult * k) {
+            accumulate(terms, k, ctx, hits);
+            return hits;
         }
         maxscore(terms, top, ctx);
     } else {

@@ -47,20 +47,6 @@ public:
         return true;
     }
 
-    // Moves the results out, best first.
-    void drain(std::vector<uint32_t>& docs, std::vector<float>& scores) {
-        std::sort(m_entries.begin(), m_entries.end(), better);
-        if (m_entries.size() > m_k) m_entries.resize(m_k);
-        docs.resize(m_entries.size());
-        scores.resize(m_entries.size());
-        for (size_t i = 0; i < m_entries.size(); ++i) {
-            docs[i] = m_entries[i].doc;
-            scores[i] = static_cast<float>(m_entries[i].score);
-        }
-        m_entries.clear();
-    }
-
-private:
     struct Entry {
         double score;
         uint32_t doc;
@@ -68,6 +54,30 @@ private:
     static bool better(const Entry& a, const Entry& b) {
         return a.score > b.score || (a.score == b.score && a.doc < b.doc);
     }
+
+    // Moves the results out, best first.
+    void drain(std::vector<uint32_t>& docs, std::vector<float>& scores) {
+        select(m_entries, m_k, docs, scores);
+    }
+
+    // Best k of entries given in any order, best first; entries is reordered and cleared.
+    static void select(std::vector<Entry>& entries, size_t k, std::vector<uint32_t>& docs,
+                       std::vector<float>& scores) {
+        if (entries.size() > k) {
+            std::nth_element(entries.begin(), entries.begin() + k, entries.end(), better);
+            entries.resize(k);
+        }
+        std::sort(entries.begin(), entries.end(), better);
+        docs.resize(entries.size());
+        scores.resize(entries.size());
+        for (size_t i = 0; i < entries.size(); ++i) {
+            docs[i] = entries[i].doc;
+            scores[i] = static_cast<float>(entries[i].score);
+        }
+        entries.clear();
+    }
+
+private:
 
     void set_threshold(double score) {
         m_full = true;
