@@ -35,6 +35,19 @@ private:
     sb_stemmer* m_stemmer = nullptr;
 };
 
+// For each ASCII byte: its lowercase form when it belongs to a word, else 0.
+struct AsciiWordTable {
+    char lower[128] = {};
+    constexpr AsciiWordTable() {
+        for (int c = 0; c < 128; ++c) {
+            if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')) lower[c] = static_cast<char>(c);
+            if (c >= 'A' && c <= 'Z') lower[c] = static_cast<char>(c + 32);
+        }
+    }
+    constexpr char operator[](unsigned char c) const { return lower[c]; }
+};
+inline constexpr AsciiWordTable kAsciiWord{};
+
 class Analyzer {
 public:
     explicit Analyzer(AnalyzerConfig config);
@@ -56,6 +69,7 @@ private:
     enum class CharClass : uint8_t { separator, word, cjk, mark, ignorable };
 
     static CharClass classify(uint32_t cp);
+
     void append_folded(uint32_t cp, std::string& out) const;
 
     AnalyzerConfig m_config;
@@ -96,6 +110,20 @@ void Analyzer::tokenize(std::string_view text, Emit&& emit) const {
 
     size_t i = 0;
     while (i < text.size()) {
+        // ASCII fast path: most text is ASCII, and its classes and lowercase are a table away.
+        const unsigned char byte = static_cast<unsigned char>(text[i]);
+        if (byte < 0x80) {
+            ++i;
+            const char lower = kAsciiWord[byte];
+            if (lower != 0) {
+                if (!cjk_run.empty()) flush_cjk();
+                word.push_back(lower);
+            } else {
+                flush_word();
+                flush_cjk();
+            }
+            continue;
+        }
         const uint32_t cp = next_code_point(text, i);
         switch (classify(cp)) {
             case CharClass::word:

@@ -130,6 +130,7 @@ void Index::add_batch(const std::vector<DocInput>& docs) {
     // Postings are gathered per batch and appended posting by posting, so each posting's
     // memory is touched once per batch rather than once per document that holds its term.
     std::vector<PendingPosting> pending;
+    std::vector<PendingPosting> sorted;  // reused by every flush of this batch
     pending.reserve(std::min<size_t>(kFlushPostings, docs.size() * 64));
 
     for (const DocInput& doc : docs) {
@@ -167,19 +168,20 @@ void Index::add_batch(const std::vector<DocInput>& docs) {
         for (const auto& [key, value] : doc.attributes) {
             m_attributes[attribute_key(key, value)].add(doc_id);
         }
-        if (pending.size() >= kFlushPostings) flush_postings(pending);
+        if (pending.size() >= kFlushPostings) flush_postings(pending, sorted);
     }
-    flush_postings(pending);
+    flush_postings(pending, sorted);
     if (m_n_dead >= 64 && m_n_dead * 4 >= m_n_live) compact_locked();
 }
 
-void Index::flush_postings(std::vector<PendingPosting>& pending) {
+void Index::flush_postings(std::vector<PendingPosting>& pending,
+                           std::vector<PendingPosting>& sorted) {
     if (pending.empty()) return;
     // Counting sort by posting; stable, so each posting's docs stay ascending.
     std::vector<uint32_t> start(m_postings.size() + 1, 0);
     for (const auto& p : pending) ++start[p.posting + 1];
     for (size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
-    std::vector<PendingPosting> sorted(pending.size());
+    sorted.resize(pending.size());
     {
         std::vector<uint32_t> next(start.begin(), start.end() - 1);
         for (const auto& p : pending) sorted[next[p.posting]++] = p;

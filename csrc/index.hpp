@@ -108,7 +108,8 @@ private:
     }
     uint32_t term_for_add(std::string_view token, Stemmer* stemmer);
     int64_t term_for_query(std::string_view token) const;
-    void flush_postings(std::vector<PendingPosting>& pending);
+    void flush_postings(std::vector<PendingPosting>& pending,
+                        std::vector<PendingPosting>& sorted);
     void remove_locked(uint32_t doc_id);
     void compact_locked();
     Bitmap evaluate_filter(const std::vector<FilterOp>& filter) const;
