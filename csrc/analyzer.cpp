@@ -23,7 +23,9 @@ const char* find_fold(const FoldEntry* table, size_t size, uint32_t cp) {
     return (it != end && it->code_point == cp) ? it->folded : nullptr;
 }
 
-bool in(uint32_t cp, uint32_t lo, uint32_t hi) { return cp >= lo && cp <= hi; }
+bool in(uint32_t cp, uint32_t lo, uint32_t hi) {
+    return cp >= lo && cp <= hi;
+}
 
 }  // namespace
 
@@ -64,8 +66,8 @@ bool Analyzer::is_stopword(std::string_view token) const {
 
 Analyzer::CharClass Analyzer::classify(uint32_t cp) {
     if (cp < 0x80) {
-        const bool alnum = (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') ||
-                           (cp >= 'A' && cp <= 'Z');
+        const bool alnum =
+            (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
         return alnum ? CharClass::word : CharClass::separator;
     }
     // Invisible characters that sit inside words: soft hyphen, zero-width (non-)joiner, word

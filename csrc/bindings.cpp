@@ -61,8 +61,11 @@ PYBIND11_MODULE(_core, m) {
     py::class_<SearchParams>(m, "SearchParams")
         .def(py::init<>())
         .def_property(
-            "variant", [](const SearchParams& p) { return std::string(ltrr::variant_name(p.variant)); },
-            [](SearchParams& p, const std::string& name) { p.variant = ltrr::parse_variant(name); })
+            "variant",
+            [](const SearchParams& p) { return std::string(ltrr::variant_name(p.variant)); },
+            [](SearchParams& p, const std::string& name) {
+                p.variant = ltrr::parse_variant(name);
+            })
         .def_readwrite("k1", &SearchParams::k1)
         .def_readwrite("b", &SearchParams::b)
         .def_readwrite("field_weights", &SearchParams::field_weights)
@@ -70,16 +73,16 @@ PYBIND11_MODULE(_core, m) {
         .def_readwrite("exhaustive", &SearchParams::exhaustive);
 
     py::class_<FilterProgram>(m, "FilterProgram")
-        .def(py::init([](const std::vector<std::tuple<std::string, std::string, std::string, int>>&
-                             ops) {
-            FilterProgram program;
-            for (const auto& [op, key, value, n_args] : ops) {
-                if (n_args < 0) throw std::invalid_argument("filter op arity must be >= 0");
-                program.ops.push_back(
-                    FilterOp{parse_op(op), key, value, static_cast<uint32_t>(n_args)});
-            }
-            return program;
-        }))
+        .def(py::init(
+            [](const std::vector<std::tuple<std::string, std::string, std::string, int>>& ops) {
+                FilterProgram program;
+                for (const auto& [op, key, value, n_args] : ops) {
+                    if (n_args < 0) throw std::invalid_argument("filter op arity must be >= 0");
+                    program.ops.push_back(
+                        FilterOp{parse_op(op), key, value, static_cast<uint32_t>(n_args)});
+                }
+                return program;
+            }))
         .def("__len__", [](const FilterProgram& p) { return p.ops.size(); });
 
     py::class_<Index>(m, "Index")
@@ -111,9 +114,9 @@ PYBIND11_MODULE(_core, m) {
                std::optional<AttributeRows> attributes) {
                 const size_t n = ids.size();
                 if (columns.size() != self.fields().size()) {
-                    throw std::invalid_argument("expected " + std::to_string(self.fields().size()) +
-                                                " text columns, got " +
-                                                std::to_string(columns.size()));
+                    throw std::invalid_argument(
+                        "expected " + std::to_string(self.fields().size()) +
+                        " text columns, got " + std::to_string(columns.size()));
                 }
                 for (const auto& column : columns) {
                     if (column.size() != n) {
@@ -174,7 +177,8 @@ PYBIND11_MODULE(_core, m) {
                     auto results = self.search_batch(queries, k, params,
                                                      filter ? &filter->ops : nullptr, n_threads);
                     for (size_t i = 0; i < results.size(); ++i) {
-                        indptr[i + 1] = indptr[i] + static_cast<int64_t>(results[i].doc_ids.size());
+                        indptr[i + 1] =
+                            indptr[i] + static_cast<int64_t>(results[i].doc_ids.size());
                     }
                     doc_ids.reserve(indptr.back());
                     scores.reserve(indptr.back());
@@ -193,8 +197,8 @@ PYBIND11_MODULE(_core, m) {
         .def("tokenize", &Index::tokenize, py::arg("text"))
         .def(
             "external_ids",
-            [](const Index& self, py::array_t<uint32_t, py::array::c_style | py::array::forcecast>
-                                      doc_ids) {
+            [](const Index& self,
+               py::array_t<uint32_t, py::array::c_style | py::array::forcecast> doc_ids) {
                 if (doc_ids.ndim() != 1) throw std::invalid_argument("doc_ids must be 1-d");
                 return self.external_ids(doc_ids.data(), static_cast<size_t>(doc_ids.size()));
             },

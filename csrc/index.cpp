@@ -31,9 +31,12 @@ Variant parse_variant(const std::string& name) {
 
 const char* variant_name(Variant v) {
     switch (v) {
-        case Variant::lucene: return "lucene";
-        case Variant::robertson: return "robertson";
-        case Variant::atire: return "atire";
+        case Variant::lucene:
+            return "lucene";
+        case Variant::robertson:
+            return "robertson";
+        case Variant::atire:
+            return "atire";
     }
     return "unknown";
 }
@@ -358,7 +361,8 @@ Bitmap Index::evaluate_filter(const std::vector<FilterOp>& filter) const {
                 break;
             }
             case FilterOp::Kind::not_: {
-                if (stack.empty()) throw std::invalid_argument("malformed filter: 'not' of nothing");
+                if (stack.empty())
+                    throw std::invalid_argument("malformed filter: 'not' of nothing");
                 Bitmap negated(roaring_bitmap_andnot(m_alive_bitmap.get(), stack.back().get()));
                 stack.back() = std::move(negated);
                 break;

@@ -73,8 +73,8 @@ public:
                 const std::vector<FilterOp>* filter) const;
     // Runs queries on n_threads threads; results in query order.
     std::vector<Hits> search_batch(const std::vector<std::string>& queries, size_t k,
-                                   const SearchParams& params,
-                                   const std::vector<FilterOp>* filter, int n_threads) const;
+                                   const SearchParams& params, const std::vector<FilterOp>* filter,
+                                   int n_threads) const;
 
     std::vector<std::string> tokenize(std::string_view text) const;
     std::vector<std::string> external_ids(const uint32_t* doc_ids, size_t n) const;
@@ -108,8 +108,7 @@ private:
     }
     uint32_t term_for_add(std::string_view token, Stemmer* stemmer);
     int64_t term_for_query(std::string_view token) const;
-    void flush_postings(std::vector<PendingPosting>& pending,
-                        std::vector<PendingPosting>& sorted);
+    void flush_postings(std::vector<PendingPosting>& pending, std::vector<PendingPosting>& sorted);
     void remove_locked(uint32_t doc_id);
     void compact_locked();
     Bitmap evaluate_filter(const std::vector<FilterOp>& filter) const;

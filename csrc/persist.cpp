@@ -53,8 +53,9 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
     mode_t mode = 0644;
     if (::lstat(path.c_str(), &existing) == 0) {
         if (!S_ISREG(existing.st_mode)) {
-            throw FileError("cannot save over '" + path +
-                            "': it exists and is not a regular file (a link, device or directory)");
+            throw FileError(
+                "cannot save over '" + path +
+                "': it exists and is not a regular file (a link, device or directory)");
         }
         mode = existing.st_mode & 07777;
     }

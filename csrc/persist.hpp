@@ -26,7 +26,6 @@ public:
 
 uint32_t crc32(const char* data, size_t n);
 
-
 // Writes bytes to a temporary file beside path, fsyncs it, renames it over path and fsyncs the
 // directory, so readers see either the old file or the new one.
 void write_file_atomic(const std::string& path, std::string_view bytes);
@@ -61,9 +60,7 @@ public:
             previous = docs[i];
         }
     }
-    void put_bytes(const void* data, size_t n) {
-        m_out.append(static_cast<const char*>(data), n);
-    }
+    void put_bytes(const void* data, size_t n) { m_out.append(static_cast<const char*>(data), n); }
     std::string& bytes() { return m_out; }
 
 private:

@@ -55,7 +55,7 @@ struct ParetoBound {
     void insert(uint32_t new_tf, uint32_t new_len) {
         size_t n = 0;
         for (size_t i = 0; i < N && tf[i] != 0; ++i) {
-            if (tf[i] >= new_tf && len[i] <= new_len) return;  // already bounded
+            if (tf[i] >= new_tf && len[i] <= new_len) return;    // already bounded
             if (tf[i] <= new_tf && len[i] >= new_len) continue;  // new pair bounds it
             tf[n] = tf[i];
             len[n] = len[i];
@@ -108,7 +108,7 @@ struct Posting {
     std::vector<uint32_t> lens;
     std::vector<uint32_t> block_last;
     std::vector<ParetoBound<4>> block_bound;
-    ParetoBound<8> bound;    // over every doc listed
+    ParetoBound<8> bound;  // over every doc listed
     Bitmap bitmap;
     size_t n_in_bitmap = 0;  // docs[0, n_in_bitmap) are already in the bitmap
 

@@ -28,7 +28,7 @@ struct FieldCursor {
     size_t n;
     const uint32_t* block_last;
     const ParetoBound<4>* block_bound;
-    const uint32_t* lens;     // doc length in this field, by posting
+    const uint32_t* lens;  // doc length in this field, by posting
     LengthNorm norm;
     double field_weight;
     size_t pos = 0;
@@ -334,7 +334,8 @@ void maxscore(std::vector<Term>& term_list, TopK& top, const RunContext& ctx) {
             // Tighter: this term's block bound at doc in place of its global bound.
             if (theta != kNoThreshold) {
                 const double below = i > 0 ? prefix[i - 1] : 0.0;
-                if (partial + terms[i].block_bound_at(doc) * (1.0 + kBoundSlack) + below <= theta) {
+                if (partial + terms[i].block_bound_at(doc) * (1.0 + kBoundSlack) + below <=
+                    theta) {
                     pruned = true;
                     break;
                 }
@@ -417,7 +418,8 @@ struct Index::QueryPlan {
 void Index::check_params(const SearchParams& params) const {
     const size_t n_fields = m_fields.size();
     if (!std::isfinite(params.k1) || params.k1 < 0.0) {
-        throw std::invalid_argument("k1 must be finite and >= 0, got " + std::to_string(params.k1));
+        throw std::invalid_argument("k1 must be finite and >= 0, got " +
+                                    std::to_string(params.k1));
     }
     if (params.b.size() != 1 && params.b.size() != n_fields) {
         throw std::invalid_argument("b needs 1 value or one per field (" +
@@ -493,10 +495,9 @@ Index::QueryPlan Index::plan(std::string_view query, const SearchParams& params)
         term.upper_bound = term.weight * plan.saturation(bound_tf) * (1.0 + kBoundSlack);
         plan.terms.push_back(std::move(term));
     }
-    std::stable_sort(plan.terms.begin(), plan.terms.end(),
-                     [](const QueryTerm& a, const QueryTerm& b) {
-                         return a.upper_bound < b.upper_bound;
-                     });
+    std::stable_sort(
+        plan.terms.begin(), plan.terms.end(),
+        [](const QueryTerm& a, const QueryTerm& b) { return a.upper_bound < b.upper_bound; });
     plan.prior_weight = params.prior_weight;
     plan.prior_bound = params.prior_weight * std::log1p(m_max_static) * (1.0 + kBoundSlack);
     return plan;
@@ -510,9 +511,9 @@ Hits Index::run(QueryPlan plan, size_t k, const SearchParams& params,
     TopK top(k);
     // Postings list deleted docs only until compaction; with none, skip the liveness check.
     const uint8_t* alive = m_n_dead > 0 ? m_alive.data() : nullptr;
-    const RunContext ctx{m_ext_ids.size(), alive,           allowed,
-                         m_static.data(),   plan.prior_weight, plan.prior_bound,
-                         !params.exhaustive};
+    const RunContext ctx{
+        m_ext_ids.size(),  alive, allowed, m_static.data(), plan.prior_weight, plan.prior_bound,
+        !params.exhaustive};
 
     const bool single_field = std::all_of(plan.terms.begin(), plan.terms.end(),
                                           [](const QueryTerm& t) { return t.fields.size() == 1; });

@@ -78,7 +78,6 @@ public:
     }
 
 private:
-
     void set_threshold(double score) {
         m_full = true;
         m_threshold = score;
