@@ -1,0 +1,12 @@
+"""Numba kernels: arrays in, arrays out, compiled once and cached, free of the GIL."""
+
+from __future__ import annotations
+
+from ltrr_fast.kernels.linucb import (
+    linucb_scores,
+    linucb_update,
+    linucb_update_batch,
+    refactor_inverses,
+)
+
+__all__ = ["linucb_scores", "linucb_update", "linucb_update_batch", "refactor_inverses"]
