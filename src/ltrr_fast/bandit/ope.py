@@ -66,6 +66,16 @@ def _weights(logged: object, target: object, n: int) -> np.ndarray:
     return target_p / logged_p
 
 
+def _rounds(
+    rewards: object, logged_propensities: object, target_propensities: object
+) -> tuple[np.ndarray, np.ndarray]:
+    """Checked rewards and importance weights of the logged rounds."""
+    r = _array("rewards", rewards)
+    if r.shape[0] == 0:
+        raise ValueError("no logged rounds to estimate from")
+    return r, _weights(logged_propensities, target_propensities, r.shape[0])
+
+
 def _bootstrap(
     statistic: Callable[[np.ndarray], float],
     n: int,
@@ -93,11 +103,8 @@ def ips(
     seed: int = 0,
 ) -> Estimate:
     """Inverse propensity scoring estimate of the target policy's value."""
-    r = _array("rewards", rewards)
+    r, w = _rounds(rewards, logged_propensities, target_propensities)
     n = r.shape[0]
-    if n == 0:
-        raise ValueError("no logged rounds to estimate from")
-    w = _weights(logged_propensities, target_propensities, n)
     wr = w * r
     low, high = _bootstrap(lambda idx: float(wr[idx].mean()), n, n_bootstrap, confidence, seed)
     return Estimate(float(wr.mean()), low, high, n, confidence)
@@ -113,11 +120,8 @@ def snips(
     seed: int = 0,
 ) -> Estimate:
     """Self-normalised IPS estimate of the target policy's value."""
-    r = _array("rewards", rewards)
+    r, w = _rounds(rewards, logged_propensities, target_propensities)
     n = r.shape[0]
-    if n == 0:
-        raise ValueError("no logged rounds to estimate from")
-    w = _weights(logged_propensities, target_propensities, n)
     if w.sum() <= 0:
         raise ValueError("the target policy gives probability 0 to every logged action")
 
@@ -150,11 +154,8 @@ def doubly_robust(
         The reward model's expectation under the target policy for each logged context,
         ``sum_a target(a | x) * q(x, a)``.
     """
-    r = _array("rewards", rewards)
+    r, w = _rounds(rewards, logged_propensities, target_propensities)
     n = r.shape[0]
-    if n == 0:
-        raise ValueError("no logged rounds to estimate from")
-    w = _weights(logged_propensities, target_propensities, n)
     q_logged = _array("predicted_rewards", predicted_rewards, n)
     q_target = _array("target_expected_rewards", target_expected_rewards, n)
     terms = q_target + w * (r - q_logged)
