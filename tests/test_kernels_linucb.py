@@ -5,13 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltrr_fast.kernels import linucb_scores, linucb_update, linucb_update_batch, refactor_inverses
+from ltrr_fast.kernels import (
+    linucb_scores,
+    linucb_scores_parallel,
+    linucb_theta,
+    linucb_update,
+    linucb_update_batch,
+    refactor_inverses,
+)
 
 
 def fresh(n_arms: int, d: int, ridge: float = 1.0):
     A = np.tile(np.eye(d) * ridge, (n_arms, 1, 1))
     A_inv = np.tile(np.eye(d) / ridge, (n_arms, 1, 1))
-    return A, A_inv, np.zeros((n_arms, d))
+    return A, A_inv, np.zeros((n_arms, d)), np.zeros((n_arms, d))
 
 
 def reference_scores(A, b, X, alpha):
@@ -27,14 +34,18 @@ def reference_scores(A, b, X, alpha):
 @pytest.mark.parametrize("n_arms, d", [(1, 1), (4, 8), (8, 16), (3, 64)])
 def test_scores_and_updates_match_numpy_on_a_random_stream(n_arms, d):
     rng = np.random.default_rng(n_arms * 100 + d)
-    A, A_inv, b = fresh(n_arms, d)
+    A, A_inv, b, theta = fresh(n_arms, d)
     for step in range(300):
         x = rng.normal(size=d)
         arm = int(rng.integers(n_arms))
-        linucb_update(A, A_inv, b, arm, x, float(rng.random()))
+        linucb_update(A, A_inv, b, theta, arm, x, float(rng.random()))
     X = rng.normal(size=(50, d))
     expected = reference_scores(A, b, X, alpha=0.7)
-    assert np.allclose(linucb_scores(A_inv, b, X, 0.7), expected, rtol=1e-8, atol=1e-10)
+    assert np.allclose(linucb_scores(A_inv, theta, X, 0.7), expected, rtol=1e-8, atol=1e-10)
+    assert np.allclose(linucb_scores_parallel(A_inv, theta, X, 0.7), expected, rtol=1e-8)
+    fresh_theta = np.zeros_like(theta)
+    linucb_theta(A_inv, b, fresh_theta)
+    assert np.array_equal(fresh_theta, theta)
     for k in range(n_arms):
         assert np.allclose(A_inv[k], np.linalg.inv(A[k]), rtol=1e-8, atol=1e-10)
 
@@ -58,12 +69,12 @@ def test_inverse_stays_positive_definite_over_a_long_correlated_stream():
     # 20,000 updates, d = 60, strongly correlated and often duplicated contexts.
     rng = np.random.default_rng(11)
     n_arms, d = 2, 60
-    A, A_inv, b = fresh(n_arms, d)
+    A, A_inv, b, theta = fresh(n_arms, d)
     basis = rng.normal(size=(5, d))
     pool = rng.normal(size=(40, 5)) @ basis + 1e-3 * rng.normal(size=(40, d))
     for step in range(20_000):
         x = pool[rng.integers(len(pool))]
-        linucb_update(A, A_inv, b, step % n_arms, x, float(rng.random()))
+        linucb_update(A, A_inv, b, theta, step % n_arms, x, float(rng.random()))
         if step % 2_000 == 1_999:
             refactor_inverses(A, A_inv)
     refactor_inverses(A, A_inv)
@@ -71,15 +82,16 @@ def test_inverse_stays_positive_definite_over_a_long_correlated_stream():
         assert np.array_equal(A_inv[k], A_inv[k].T)
         np.linalg.cholesky(A_inv[k])  # raises unless positive definite
         assert np.allclose(A_inv[k] @ A[k], np.eye(d), atol=1e-6)
-    scores = linucb_scores(A_inv, b, rng.normal(size=(100, d)), 1.0)
+    linucb_theta(A_inv, b, theta)
+    scores = linucb_scores(A_inv, theta, rng.normal(size=(100, d)), 1.0)
     assert np.isfinite(scores).all()
 
 
 def test_refactor_recovers_an_inverse_that_drifted():
     rng = np.random.default_rng(5)
-    A, A_inv, b = fresh(3, 10)
+    A, A_inv, b, theta = fresh(3, 10)
     for _ in range(200):
-        linucb_update(A, A_inv, b, int(rng.integers(3)), rng.normal(size=10), 1.0)
+        linucb_update(A, A_inv, b, theta, int(rng.integers(3)), rng.normal(size=10), 1.0)
     A_inv += 1e-3 * rng.normal(size=A_inv.shape)  # damage it
     refactor_inverses(A, A_inv)
     for k in range(3):

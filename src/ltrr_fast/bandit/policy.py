@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ltrr_fast.kernels import linucb_scores, linucb_update, refactor_inverses
+from ltrr_fast.kernels import linucb_scores, linucb_theta, linucb_update, refactor_inverses
 
 FORMAT_VERSION = 1
 
@@ -107,6 +107,7 @@ class StrategyPolicy:
         self._A = np.tile(np.eye(d) * self.ridge, (len(arms), 1, 1))
         self._A_inv = np.tile(np.eye(d) / self.ridge, (len(arms), 1, 1))
         self._b = np.zeros((len(arms), d))
+        self._theta = np.zeros((len(arms), d))
         self._n_updates = 0
         self._rng = np.random.default_rng(seed)
 
@@ -119,7 +120,7 @@ class StrategyPolicy:
     def scores(self, context: object) -> np.ndarray:
         """Upper confidence score of every arm for one context."""
         x = self._context(context)
-        return linucb_scores(self._A_inv, self._b, x[None, :], self.alpha)[0]
+        return linucb_scores(self._A_inv, self._theta, x[None, :], self.alpha)[0]
 
     def decide(self, context: object) -> Decision:
         """Choose strategies and quotas for one context."""
@@ -174,10 +175,11 @@ class StrategyPolicy:
                 raise ValueError(f"reward of {arm!r} must lie in [0, 1], got {reward}")
             rows.append((self._arms.index(arm), float(reward)))
         for index, reward in rows:
-            linucb_update(self._A, self._A_inv, self._b, index, x, reward)
+            linucb_update(self._A, self._A_inv, self._b, self._theta, index, x, reward)
             self._n_updates += 1
             if self.refactor_every > 0 and self._n_updates % self.refactor_every == 0:
                 refactor_inverses(self._A, self._A_inv)
+                linucb_theta(self._A_inv, self._b, self._theta)
 
     # Arms
 
@@ -190,6 +192,7 @@ class StrategyPolicy:
         self._A = np.concatenate([self._A, np.eye(d)[None] * self.ridge])
         self._A_inv = np.concatenate([self._A_inv, np.eye(d)[None] / self.ridge])
         self._b = np.concatenate([self._b, np.zeros((1, d))])
+        self._theta = np.concatenate([self._theta, np.zeros((1, d))])
 
     def remove_arm(self, name: str) -> None:
         """Remove a strategy and what was learnt about it."""
@@ -202,6 +205,7 @@ class StrategyPolicy:
         self._A = np.delete(self._A, i, axis=0)
         self._A_inv = np.delete(self._A_inv, i, axis=0)
         self._b = np.delete(self._b, i, axis=0)
+        self._theta = np.delete(self._theta, i, axis=0)
 
     # Persistence
 
@@ -262,6 +266,8 @@ class StrategyPolicy:
         policy._A = saved["A"].copy()
         policy._A_inv = saved["A_inv"].copy()
         policy._b = saved["b"].copy()
+        policy._theta = np.zeros_like(policy._b)
+        linucb_theta(policy._A_inv, policy._b, policy._theta)
         policy._n_updates = int(n_updates)
         policy._rng.bit_generator.state = ast.literal_eval(str(saved["rng"]))
         return policy

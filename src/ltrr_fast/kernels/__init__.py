@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from ltrr_fast.kernels.linucb import (
     linucb_scores,
+    linucb_scores_parallel,
+    linucb_theta,
     linucb_update,
     linucb_update_batch,
     refactor_inverses,
 )
 
-__all__ = ["linucb_scores", "linucb_update", "linucb_update_batch", "refactor_inverses"]
+__all__ = [
+    "linucb_scores",
+    "linucb_scores_parallel",
+    "linucb_theta",
+    "linucb_update",
+    "linucb_update_batch",
+    "refactor_inverses",
+]

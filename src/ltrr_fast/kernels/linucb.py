@@ -1,7 +1,8 @@
 """Disjoint LinUCB: batched arm scoring and rank-one updates of per-arm inverse covariances.
 
 Each arm k keeps ``A[k] = I * ridge + sum x x^T`` over the contexts it was updated with, its
-inverse ``A_inv[k]`` and ``b[k] = sum reward * x``. Scoring a context x gives
+inverse ``A_inv[k]``, ``b[k] = sum reward * x`` and ``theta[k] = A_inv[k] @ b[k]``, refreshed
+for the one arm an update touches. Scoring a context x gives
 ``x . theta_k + alpha * sqrt(x^T A_inv[k] x)`` with ``theta_k = A_inv[k] b[k]``. Updates keep
 ``A_inv`` current with the Sherman-Morrison formula, O(d^2) per update instead of an O(d^3)
 inverse; :func:`refactor_inverses` recomputes the inverses from ``A`` through a Cholesky
@@ -17,27 +18,49 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(cache=True, nogil=True, fastmath=False)
-def _theta(A_inv: np.ndarray, b: np.ndarray) -> np.ndarray:
+@njit(cache=True, nogil=True)
+def linucb_theta(A_inv: np.ndarray, b: np.ndarray, theta: np.ndarray) -> None:
+    """theta[k] = A_inv[k] @ b[k] for every arm, in place."""
     n_arms, d = b.shape
-    theta = np.empty((n_arms, d))
     for k in range(n_arms):
+        _arm_theta(A_inv, b, theta, k)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _arm_theta(A_inv: np.ndarray, b: np.ndarray, theta: np.ndarray, k: int) -> None:
+    d = b.shape[1]
+    for i in range(d):
+        acc = 0.0
+        for j in range(d):
+            acc += A_inv[k, i, j] * b[k, j]
+        theta[k, i] = acc
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _score_row(
+    A_inv: np.ndarray, theta: np.ndarray, x: np.ndarray, alpha: float, out: np.ndarray
+) -> None:
+    n_arms, d = theta.shape
+    for k in range(n_arms):
+        mean = 0.0
+        var = 0.0
         for i in range(d):
+            mean += x[i] * theta[k, i]
             acc = 0.0
             for j in range(d):
-                acc += A_inv[k, i, j] * b[k, j]
-            theta[k, i] = acc
-    return theta
+                acc += A_inv[k, i, j] * x[j]
+            var += x[i] * acc
+        out[k] = mean + alpha * np.sqrt(max(var, 0.0))
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def linucb_scores(A_inv: np.ndarray, b: np.ndarray, X: np.ndarray, alpha: float) -> np.ndarray:
-    """Upper confidence scores of every arm for every context.
+@njit(cache=True, nogil=True)
+def linucb_scores(A_inv: np.ndarray, theta: np.ndarray, X: np.ndarray, alpha: float) -> np.ndarray:
+    """Upper confidence scores of every arm for every context, on one thread.
 
     Parameters
     ----------
     A_inv : (n_arms, d, d) float64, the inverse covariance of each arm
-    b : (n_arms, d) float64, reward-weighted context sums
+    theta : (n_arms, d) float64, each arm's coefficients ``A_inv[k] @ b[k]``
     X : (n_contexts, d) float64
     alpha : exploration weight, >= 0
 
@@ -45,30 +68,34 @@ def linucb_scores(A_inv: np.ndarray, b: np.ndarray, X: np.ndarray, alpha: float)
     -------
     (n_contexts, n_arms) float64
     """
-    n_arms, d = b.shape
-    n = X.shape[0]
-    theta = _theta(A_inv, b)
-    out = np.empty((n, n_arms))
-    for row in prange(n):
-        x = X[row]
-        for k in range(n_arms):
-            mean = 0.0
-            var = 0.0
-            for i in range(d):
-                mean += x[i] * theta[k, i]
-                acc = 0.0
-                for j in range(d):
-                    acc += A_inv[k, i, j] * x[j]
-                var += x[i] * acc
-            out[row, k] = mean + alpha * np.sqrt(max(var, 0.0))
+    out = np.empty((X.shape[0], theta.shape[0]))
+    for row in range(X.shape[0]):
+        _score_row(A_inv, theta, X[row], alpha, out[row])
+    return out
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def linucb_scores_parallel(
+    A_inv: np.ndarray, theta: np.ndarray, X: np.ndarray, alpha: float
+) -> np.ndarray:
+    """:func:`linucb_scores` with contexts spread over threads, for large batches."""
+    out = np.empty((X.shape[0], theta.shape[0]))
+    for row in prange(X.shape[0]):
+        _score_row(A_inv, theta, X[row], alpha, out[row])
     return out
 
 
 @njit(cache=True, nogil=True)
 def linucb_update(
-    A: np.ndarray, A_inv: np.ndarray, b: np.ndarray, arm: int, x: np.ndarray, reward: float
+    A: np.ndarray,
+    A_inv: np.ndarray,
+    b: np.ndarray,
+    theta: np.ndarray,
+    arm: int,
+    x: np.ndarray,
+    reward: float,
 ) -> None:
-    """Add one (context, reward) observation to an arm, in place."""
+    """Add one (context, reward) observation to an arm, in place, theta included."""
     d = x.shape[0]
     u = np.empty(d)  # A_inv x
     for i in range(d):
@@ -85,6 +112,7 @@ def linucb_update(
             A_inv[arm, i, j] -= ui * u[j]
             A[arm, i, j] += x[i] * x[j]
         b[arm, i] += reward * x[i]
+    _arm_theta(A_inv, b, theta, arm)
 
 
 @njit(cache=True, nogil=True)
@@ -92,17 +120,18 @@ def linucb_update_batch(
     A: np.ndarray,
     A_inv: np.ndarray,
     b: np.ndarray,
+    theta: np.ndarray,
     arms: np.ndarray,
     X: np.ndarray,
     rewards: np.ndarray,
 ) -> None:
     """Apply observations in order, exactly as repeated :func:`linucb_update` calls."""
     for row in range(arms.shape[0]):
-        linucb_update(A, A_inv, b, arms[row], X[row], rewards[row])
+        linucb_update(A, A_inv, b, theta, arms[row], X[row], rewards[row])
 
 
 @njit(cache=True, nogil=True)
-def refactor_inverses(A: np.ndarray, A_inv: np.ndarray) -> None:
+def refactor_inverses(A: np.ndarray, A_inv: np.ndarray) -> None:  # noqa: N803
     """Recompute every arm's inverse from A by Cholesky factorisation, in place.
 
     The result is symmetric by construction.
