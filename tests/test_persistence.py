@@ -229,3 +229,14 @@ def test_doc_ids_stay_stable_across_save_and_load(tmp_path):
     hits = index.search("love", k=50)
     assert np.array_equal(loaded.search("love", k=50).doc_ids, hits.doc_ids)
     assert loaded.external_ids(hits.doc_ids) == hits.ids
+
+
+def test_index_pickles_and_deep_copies_through_the_file_format():
+    import copy
+    import pickle
+
+    index = random_index(seed=5)
+    for clone in (pickle.loads(pickle.dumps(index)), copy.deepcopy(index)):
+        assert snapshot(clone) == snapshot(index)
+        clone.add("only-in-clone", {"title": "zebra"})
+        assert "only-in-clone" not in index

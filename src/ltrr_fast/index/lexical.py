@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -514,6 +515,14 @@ class LexicalIndex:
         """
         return cls._wrap(_core.Index.load(_check_path(path)))
 
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        """Pickle (and deep-copy) through the same file format as :meth:`save`."""
+        with tempfile.TemporaryDirectory(prefix="ltrr-") as tmp:
+            path = os.path.join(tmp, "index.ltrr")
+            self.save(path)
+            with open(path, "rb") as handle:
+                return (_index_from_bytes, (handle.read(),))
+
     # Input normalisation
 
     def _columns(
@@ -629,6 +638,14 @@ def _explain_unencodable(texts: Iterable[str]) -> None:
                 f"text {i} holds {text[error.start]!r} at position {error.start}, a lone "
                 "surrogate that is not valid Unicode; decode your input with errors='replace'"
             ) from None
+
+
+def _index_from_bytes(data: bytes) -> LexicalIndex:
+    with tempfile.TemporaryDirectory(prefix="ltrr-") as tmp:
+        path = os.path.join(tmp, "index.ltrr")
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return LexicalIndex.load(path)
 
 
 def _encodable(text: str) -> bool:
