@@ -583,7 +583,9 @@ std::vector<Hits> Index::search_batch(const std::vector<std::string>& queries, s
 
     size_t threads = n_threads > 0 ? static_cast<size_t>(n_threads)
                                    : std::max(1u, std::thread::hardware_concurrency());
-    threads = std::min(threads, std::max<size_t>(1, queries.size()));
+    // A thread costs tens of microseconds to start: give each at least a few queries.
+    constexpr size_t kQueriesPerThread = 8;
+    threads = std::min(threads, std::max<size_t>(1, queries.size() / kQueriesPerThread));
     if (threads <= 1) {
         worker();
     } else {

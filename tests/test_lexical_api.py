@@ -214,3 +214,18 @@ def test_bad_row_late_in_a_chunked_batch_stores_nothing():
             progress=lambda done, total: None,
         )
     assert len(index) == 0
+
+
+def test_large_batches_on_several_threads_equal_single_searches():
+    ix = LexicalIndex()
+    words = ["red", "blue", "green", "song", "night", "day", "love", "rain"]
+    ix.add_batch(
+        [f"d{i}" for i in range(500)],
+        [" ".join(words[(i * j) % 8] for j in range(1, 6)) for i in range(500)],
+    )
+    queries = [f"{words[i % 8]} {words[(i * 3) % 8]}" for i in range(200)]
+    for n_threads in (2, 4):
+        batch = ix.search_batch(queries, k=7, n_threads=n_threads)
+        for query, hits in zip(queries, batch):
+            single = ix.search(query, k=7)
+            assert hits.ids == single.ids and np.array_equal(hits.scores, single.scores)
