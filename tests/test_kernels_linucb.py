@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from ltrr_fast.kernels import (
+    linear_ts_scores,
     linucb_scores,
     linucb_scores_parallel,
     linucb_theta,
@@ -96,3 +97,25 @@ def test_refactor_recovers_an_inverse_that_drifted():
     refactor_inverses(A, A_inv)
     for k in range(3):
         assert np.allclose(A_inv[k], np.linalg.inv(A[k]), rtol=1e-9, atol=1e-12)
+
+
+def test_thompson_draws_follow_the_posterior_of_each_arms_reward():
+    rng = np.random.default_rng(21)
+    n_arms, d = 3, 6
+    A, A_inv, b, theta = fresh(n_arms, d)
+    for _ in range(100):
+        linucb_update(A, A_inv, b, theta, int(rng.integers(n_arms)), rng.random(d), 1.0)
+    x = rng.random(d)
+    n = 40_000
+    X = np.tile(x, (n, 1))
+    Z = rng.standard_normal((n, n_arms))
+    draws = linear_ts_scores(A_inv, theta, X, 0.5, Z)
+    for k in range(n_arms):
+        inv = np.linalg.inv(A[k])
+        mean = x @ inv @ b[k]
+        sd = 0.5 * np.sqrt(x @ inv @ x)
+        assert draws[:, k].mean() == pytest.approx(mean, abs=4 * sd / np.sqrt(n))
+        assert draws[:, k].std() == pytest.approx(sd, rel=0.03)
+    # With Z = 0 a draw is the posterior mean: the same as LinUCB with alpha = 0.
+    zero = linear_ts_scores(A_inv, theta, X[:5], 0.5, np.zeros((5, n_arms)))
+    assert np.allclose(zero, linucb_scores(A_inv, theta, X[:5], 0.0))

@@ -3,7 +3,8 @@
 Each strategy is an arm with its own linear model of the reward (disjoint LinUCB). A decision
 for one context:
 
-1. scores every arm by its upper confidence bound;
+1. scores every arm by its upper confidence bound (``exploration="ucb"``) or by one draw from
+   its posterior (``exploration="thompson"``, linear Thompson sampling);
 2. with probability ``1 - epsilon`` takes the ``n_chosen`` best arms, otherwise ``n_chosen`` arms
    drawn uniformly without replacement, so the chance that arm ``a`` is included is exactly
    ``(1 - epsilon) * [a among the best] + epsilon * n_chosen / n_arms``;
@@ -13,8 +14,11 @@ for one context:
 The decision logs each arm's inclusion probability and quota, so the logs support off-policy
 evaluation; with ``epsilon = 0`` the policy is deterministic and logs 1 and 0 honestly.
 
-Limitation: Thompson sampling and hybrid LinUCB are not offered yet; their inclusion
-probabilities have no closed form and would need Monte Carlo estimates.
+Under Thompson sampling an arm's inclusion probability has no closed form: it is estimated from
+``n_propensity_draws`` further posterior draws (standard error at most
+``0.5 / sqrt(n_propensity_draws)``), so logged propensities are estimates there, exact under UCB.
+
+Limitation: hybrid LinUCB (features shared across arms) is not offered yet.
 """
 
 from __future__ import annotations
@@ -27,9 +31,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ltrr_fast.kernels import linucb_scores, linucb_theta, linucb_update, refactor_inverses
+from ltrr_fast.kernels import (
+    linear_ts_scores,
+    linucb_scores,
+    linucb_theta,
+    linucb_update,
+    refactor_inverses,
+)
 
 FORMAT_VERSION = 1
+EXPLORATIONS = ("ucb", "thompson")
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,11 @@ class StrategyPolicy:
         Weight of the confidence term.
     epsilon
         Probability of choosing uniformly at random instead of by score.
+    exploration
+        ``"ucb"`` (scores are upper confidence bounds, weighted by ``alpha``) or ``"thompson"``
+        (scores are posterior draws, spread by ``alpha``).
+    n_propensity_draws
+        Posterior draws used to estimate inclusion probabilities under Thompson sampling.
     ridge
         Prior precision of every arm's model; a new arm starts from it.
     refactor_every
@@ -76,6 +92,8 @@ class StrategyPolicy:
         budget: int = 200,
         alpha: float = 1.0,
         epsilon: float = 0.1,
+        exploration: str = "ucb",
+        n_propensity_draws: int = 256,
         ridge: float = 1.0,
         refactor_every: int = 10_000,
         seed: int = 0,
@@ -93,6 +111,10 @@ class StrategyPolicy:
             raise ValueError(f"alpha must be finite and >= 0, got {alpha}")
         if not 0 <= epsilon <= 1:
             raise ValueError(f"epsilon must lie in [0, 1], got {epsilon}")
+        if exploration not in EXPLORATIONS:
+            raise ValueError(f"exploration must be one of {EXPLORATIONS}, got {exploration!r}")
+        if n_propensity_draws < 1:
+            raise ValueError(f"n_propensity_draws must be >= 1, got {n_propensity_draws}")
         if not (ridge > 0 and math.isfinite(ridge)):
             raise ValueError(f"ridge must be finite and > 0, got {ridge}")
         self.n_features = n_features
@@ -100,6 +122,8 @@ class StrategyPolicy:
         self.budget = budget
         self.alpha = float(alpha)
         self.epsilon = float(epsilon)
+        self.exploration = exploration
+        self.n_propensity_draws = int(n_propensity_draws)
         self.ridge = float(ridge)
         self.refactor_every = int(refactor_every)
         self._arms = arms
@@ -124,8 +148,13 @@ class StrategyPolicy:
 
     def decide(self, context: object) -> Decision:
         """Choose strategies and quotas for one context."""
-        scores = self.scores(context)
+        x = self._context(context)
         n_arms, m = len(self._arms), min(self.n_chosen, len(self._arms))
+        if self.exploration == "thompson":
+            z = self._rng.standard_normal((1, n_arms))
+            scores = linear_ts_scores(self._A_inv, self._theta, x[None, :], self.alpha, z)[0]
+        else:
+            scores = linucb_scores(self._A_inv, self._theta, x[None, :], self.alpha)[0]
         # Best m by score; ties go to the earlier arm so the choice is deterministic.
         best = np.argsort(-scores, kind="stable")[:m]
         if self._rng.random() < self.epsilon:
@@ -133,15 +162,27 @@ class StrategyPolicy:
         else:
             chosen = best
         chosen = chosen[np.argsort(-scores[chosen], kind="stable")]
-        in_best = np.zeros(n_arms, dtype=bool)
-        in_best[best] = True
-        propensity = (1 - self.epsilon) * in_best + self.epsilon * m / n_arms
+        propensity = (1 - self.epsilon) * self._best_probability(x, best, m)
+        propensity += self.epsilon * m / n_arms
         return Decision(
             arms=tuple(self._arms[i] for i in chosen),
             quotas=tuple(self._quotas(scores[chosen])),
             propensities={a: float(p) for a, p in zip(self._arms, propensity)},
             scores={a: float(s) for a, s in zip(self._arms, scores)},
         )
+
+    def _best_probability(self, x: np.ndarray, best: np.ndarray, m: int) -> np.ndarray:
+        """Probability that each arm is among the m best by score."""
+        n_arms = len(self._arms)
+        if self.exploration == "ucb":
+            in_best = np.zeros(n_arms)
+            in_best[best] = 1.0
+            return in_best
+        n = self.n_propensity_draws
+        z = self._rng.standard_normal((n, n_arms))
+        draws = linear_ts_scores(self._A_inv, self._theta, np.tile(x, (n, 1)), self.alpha, z)
+        top = np.argsort(-draws, axis=1, kind="stable")[:, :m]
+        return np.bincount(top.ravel(), minlength=n_arms) / n
 
     def _quotas(self, chosen_scores: np.ndarray) -> list[int]:
         m = len(chosen_scores)
@@ -234,6 +275,8 @@ class StrategyPolicy:
                 dtype=np.float64,
             ),
             rng=np.array(repr(state)),
+            exploration=np.array(self.exploration),
+            n_propensity_draws=np.array(self.n_propensity_draws),
         )
         return buffer.getvalue()
 
@@ -262,6 +305,8 @@ class StrategyPolicy:
             epsilon=epsilon,
             ridge=ridge,
             refactor_every=int(refactor_every),
+            exploration=str(saved["exploration"]),
+            n_propensity_draws=int(saved["n_propensity_draws"]),
         )
         policy._A = saved["A"].copy()
         policy._A_inv = saved["A_inv"].copy()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ltrr_fast.kernels.linucb import (
+    linear_ts_scores,
     linucb_scores,
     linucb_scores_parallel,
     linucb_theta,
@@ -12,6 +13,7 @@ from ltrr_fast.kernels.linucb import (
 )
 
 __all__ = [
+    "linear_ts_scores",
     "linucb_scores",
     "linucb_scores_parallel",
     "linucb_theta",

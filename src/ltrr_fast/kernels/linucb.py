@@ -74,6 +74,37 @@ def linucb_scores(A_inv: np.ndarray, theta: np.ndarray, X: np.ndarray, alpha: fl
     return out
 
 
+@njit(cache=True, nogil=True, fastmath=True)
+def linear_ts_scores(
+    A_inv: np.ndarray, theta: np.ndarray, X: np.ndarray, scale: float, Z: np.ndarray
+) -> np.ndarray:
+    """Linear Thompson sampling scores: one posterior draw of every arm's reward per context.
+
+    For a context x the posterior of ``x . theta_k`` is normal with mean ``x . theta[k]`` and
+    variance ``scale^2 x^T A_inv[k] x``, so a draw is ``mean + scale * sqrt(var) * Z[row, k]``
+    with ``Z`` standard normal, supplied by the caller so draws replay from its seed.
+
+    Returns
+    -------
+    (n_contexts, n_arms) float64
+    """
+    n_arms, d = theta.shape
+    out = np.empty((X.shape[0], n_arms))
+    for row in range(X.shape[0]):
+        x = X[row]
+        for k in range(n_arms):
+            mean = 0.0
+            var = 0.0
+            for i in range(d):
+                mean += x[i] * theta[k, i]
+                acc = 0.0
+                for j in range(d):
+                    acc += A_inv[k, i, j] * x[j]
+                var += x[i] * acc
+            out[row, k] = mean + scale * np.sqrt(max(var, 0.0)) * Z[row, k]
+    return out
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def linucb_scores_parallel(
     A_inv: np.ndarray, theta: np.ndarray, X: np.ndarray, alpha: float
