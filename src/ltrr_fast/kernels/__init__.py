@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ltrr_fast.kernels.hybrid import hybrid_scores, hybrid_update
 from ltrr_fast.kernels.linucb import (
     linear_ts_scores,
     linucb_scores,
@@ -13,6 +14,8 @@ from ltrr_fast.kernels.linucb import (
 )
 
 __all__ = [
+    "hybrid_scores",
+    "hybrid_update",
     "linear_ts_scores",
     "linucb_scores",
     "linucb_scores_parallel",
