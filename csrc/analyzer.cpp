@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace ltrr {
 
@@ -41,6 +42,13 @@ Stemmer::~Stemmer() {
     if (m_stemmer != nullptr) sb_stemmer_delete(m_stemmer);
 }
 
+Stemmer& thread_stemmer(const std::string& language) {
+    thread_local std::unordered_map<std::string, std::unique_ptr<Stemmer>> stemmers;
+    auto& stemmer = stemmers[language];
+    if (!stemmer) stemmer = std::make_unique<Stemmer>(language);
+    return *stemmer;
+}
+
 std::string Stemmer::stem(std::string_view word) {
     const sb_symbol* out = sb_stemmer_stem(
         m_stemmer, reinterpret_cast<const sb_symbol*>(word.data()), static_cast<int>(word.size()));
@@ -49,12 +57,14 @@ std::string Stemmer::stem(std::string_view word) {
 }
 
 Analyzer::Analyzer(AnalyzerConfig config) : m_config(std::move(config)) {
-    if (!m_config.stemmer.empty()) Stemmer check(m_config.stemmer);  // fail early on a bad name
+    if (!m_config.stemmer.empty()) thread_stemmer(m_config.stemmer);  // fail early on a bad name
+    if (m_config.stopwords.empty()) return;
+    // Stop words pass through the same folding as text, so "Über" stops "uber".
+    AnalyzerConfig plain = m_config;
+    plain.stopwords.clear();
+    plain.stemmer.clear();
+    const Analyzer folder(plain);
     for (const auto& word : m_config.stopwords) {
-        // Stop words pass through the same folding as text, so "Über" stops "uber".
-        AnalyzerConfig plain = m_config;
-        plain.stopwords.clear();
-        Analyzer folder(plain);
         folder.tokenize(word, [&](std::string_view t) { m_stopwords.emplace(t); });
     }
 }

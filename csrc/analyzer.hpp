@@ -48,6 +48,10 @@ struct AsciiWordTable {
 };
 inline constexpr AsciiWordTable kAsciiWord{};
 
+// This thread's stemmer for a language, created on first use; Snowball stemmers are not
+// thread-safe, so each thread keeps its own.
+Stemmer& thread_stemmer(const std::string& language);
+
 class Analyzer {
 public:
     explicit Analyzer(AnalyzerConfig config);

@@ -86,10 +86,7 @@ int64_t Index::term_for_query(std::string_view token) const {
     const uint32_t known = m_token_terms.get(token);
     if (known != StringMap::kMissing) return known;
     // A token never seen at add time may still stem to a known term.
-    thread_local std::unordered_map<std::string, std::unique_ptr<Stemmer>> stemmers;
-    auto& stemmer = stemmers[m_analyzer->config().stemmer];
-    if (!stemmer) stemmer = std::make_unique<Stemmer>(m_analyzer->config().stemmer);
-    return as_result(m_terms.find(stemmer->stem(token)));
+    return as_result(m_terms.find(thread_stemmer(m_analyzer->config().stemmer).stem(token)));
 }
 
 void Index::add_batch(const std::vector<DocInput>& docs) {
@@ -123,8 +120,7 @@ void Index::add_batch(const std::vector<DocInput>& docs) {
         throw std::length_error("the index holds at most " + std::to_string(kMaxDocs) +
                                 " documents over its lifetime (deleted ones included)");
     }
-    std::unique_ptr<Stemmer> stemmer;
-    if (m_analyzer->stems()) stemmer = std::make_unique<Stemmer>(m_analyzer->config().stemmer);
+    Stemmer* stemmer = m_analyzer->stems() ? &thread_stemmer(m_analyzer->config().stemmer) : nullptr;
 
     const size_t n_fields = m_fields.size();
     std::vector<uint32_t> tf_scratch(m_terms.size(), 0);
@@ -145,7 +141,7 @@ void Index::add_batch(const std::vector<DocInput>& docs) {
             // Count term frequencies for this field.
             uint32_t length = 0;
             m_analyzer->tokenize(doc.fields[f], [&](std::string_view token) {
-                const uint32_t term_id = term_for_add(token, stemmer.get());
+                const uint32_t term_id = term_for_add(token, stemmer);
                 if (term_id >= tf_scratch.size()) tf_scratch.resize(m_terms.size(), 0);
                 if (tf_scratch[term_id]++ == 0) touched_terms.push_back(term_id);
                 ++length;
@@ -259,10 +255,9 @@ void Index::compact_locked() {
 
 std::vector<std::string> Index::tokenize(std::string_view text) const {
     std::vector<std::string> out;
-    std::unique_ptr<Stemmer> stemmer;
-    if (m_analyzer->stems()) stemmer = std::make_unique<Stemmer>(m_analyzer->config().stemmer);
+    Stemmer* stemmer = m_analyzer->stems() ? &thread_stemmer(m_analyzer->config().stemmer) : nullptr;
     m_analyzer->tokenize(text, [&](std::string_view token) {
-        out.push_back(stemmer ? stemmer->stem(token) : std::string(token));
+        out.push_back(stemmer != nullptr ? stemmer->stem(token) : std::string(token));
     });
     return out;
 }

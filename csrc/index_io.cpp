@@ -21,7 +21,10 @@ constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8 + 4;
 }  // namespace
 
 void Index::save(const std::string& path) const {
+    // The header is patched in front of the payload once its size and checksum are known, so
+    // the payload is never copied.
     Writer w;
+    w.bytes().assign(kHeaderBytes, '\0');
     {
         std::shared_lock lock(m_mutex);
         const size_t n_fields = m_fields.size();
@@ -84,15 +87,15 @@ void Index::save(const std::string& path) const {
         }
     }
 
-    const std::string& payload = w.bytes();
+    std::string& file = w.bytes();
+    const uint64_t payload_size = file.size() - kHeaderBytes;
     Writer header;
     header.put_bytes(kMagic, sizeof(kMagic));
     header.put<uint32_t>(kFormatVersion);
     header.put<uint32_t>(0);
-    header.put<uint64_t>(payload.size());
-    header.put<uint32_t>(crc32(payload.data(), payload.size()));
-    std::string file = std::move(header.bytes());
-    file += payload;
+    header.put<uint64_t>(payload_size);
+    header.put<uint32_t>(crc32(file.data() + kHeaderBytes, payload_size));
+    file.replace(0, kHeaderBytes, header.bytes());
     write_file_atomic(path, file);
 }
 

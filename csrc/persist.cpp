@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 namespace ltrr {
 
@@ -98,12 +97,15 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
 
 std::string read_file(const std::string& path) {
     if (path.find('\0') != std::string::npos) throw FileError("path holds a NUL byte");
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) throw FileError(os_error("cannot open", path));
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) throw FileError(os_error("cannot read", path));
-    return buffer.str();
+    // Read straight into the result: one copy of the file in memory, not two.
+    const std::streamoff size = in.tellg();
+    if (size < 0) throw FileError(os_error("cannot size", path));
+    std::string bytes(static_cast<size_t>(size), '\0');
+    in.seekg(0);
+    if (!in.read(bytes.data(), size)) throw FileError(os_error("cannot read", path));
+    return bytes;
 }
 
 }  // namespace ltrr

@@ -76,13 +76,14 @@ def _rounds(
     return r, _weights(logged_propensities, target_propensities, r.shape[0])
 
 
-def _bootstrap(
+def _estimate(
     statistic: Callable[[np.ndarray], float],
     n: int,
     n_bootstrap: int,
     confidence: float,
     seed: int,
-) -> tuple[float, float]:
+) -> Estimate:
+    """The statistic over all n rounds, with a percentile bootstrap interval."""
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
     if n_bootstrap < 1:
@@ -90,7 +91,8 @@ def _bootstrap(
     rng = np.random.default_rng(seed)
     samples = np.array([statistic(rng.integers(0, n, size=n)) for _ in range(n_bootstrap)])
     tail = (1 - confidence) / 2
-    return float(np.quantile(samples, tail)), float(np.quantile(samples, 1 - tail))
+    low, high = float(np.quantile(samples, tail)), float(np.quantile(samples, 1 - tail))
+    return Estimate(statistic(np.arange(n)), low, high, n, confidence)
 
 
 def ips(
@@ -104,10 +106,8 @@ def ips(
 ) -> Estimate:
     """Inverse propensity scoring estimate of the target policy's value."""
     r, w = _rounds(rewards, logged_propensities, target_propensities)
-    n = r.shape[0]
     wr = w * r
-    low, high = _bootstrap(lambda idx: float(wr[idx].mean()), n, n_bootstrap, confidence, seed)
-    return Estimate(float(wr.mean()), low, high, n, confidence)
+    return _estimate(lambda idx: float(wr[idx].mean()), len(r), n_bootstrap, confidence, seed)
 
 
 def snips(
@@ -121,7 +121,6 @@ def snips(
 ) -> Estimate:
     """Self-normalised IPS estimate of the target policy's value."""
     r, w = _rounds(rewards, logged_propensities, target_propensities)
-    n = r.shape[0]
     if w.sum() <= 0:
         raise ValueError("the target policy gives probability 0 to every logged action")
 
@@ -129,8 +128,7 @@ def snips(
         total = w[idx].sum()
         return float((w[idx] * r[idx]).sum() / total) if total > 0 else 0.0
 
-    low, high = _bootstrap(statistic, n, n_bootstrap, confidence, seed)
-    return Estimate(float((w * r).sum() / w.sum()), low, high, n, confidence)
+    return _estimate(statistic, len(r), n_bootstrap, confidence, seed)
 
 
 def doubly_robust(
@@ -159,5 +157,4 @@ def doubly_robust(
     q_logged = _array("predicted_rewards", predicted_rewards, n)
     q_target = _array("target_expected_rewards", target_expected_rewards, n)
     terms = q_target + w * (r - q_logged)
-    low, high = _bootstrap(lambda idx: float(terms[idx].mean()), n, n_bootstrap, confidence, seed)
-    return Estimate(float(terms.mean()), low, high, n, confidence)
+    return _estimate(lambda idx: float(terms[idx].mean()), n, n_bootstrap, confidence, seed)

@@ -37,20 +37,27 @@ def _arm_theta(A_inv: np.ndarray, b: np.ndarray, theta: np.ndarray, k: int) -> N
 
 
 @njit(cache=True, nogil=True, fastmath=True)
+def _mean_var(A_inv: np.ndarray, theta: np.ndarray, x: np.ndarray, k: int) -> tuple[float, float]:
+    """x . theta[k] and x^T A_inv[k] x: the posterior mean and variance of arm k's reward."""
+    d = x.shape[0]
+    mean = 0.0
+    var = 0.0
+    for i in range(d):
+        mean += x[i] * theta[k, i]
+        acc = 0.0
+        for j in range(d):
+            acc += A_inv[k, i, j] * x[j]
+        var += x[i] * acc
+    return mean, max(var, 0.0)
+
+
+@njit(cache=True, nogil=True)
 def _score_row(
     A_inv: np.ndarray, theta: np.ndarray, x: np.ndarray, alpha: float, out: np.ndarray
 ) -> None:
-    n_arms, d = theta.shape
-    for k in range(n_arms):
-        mean = 0.0
-        var = 0.0
-        for i in range(d):
-            mean += x[i] * theta[k, i]
-            acc = 0.0
-            for j in range(d):
-                acc += A_inv[k, i, j] * x[j]
-            var += x[i] * acc
-        out[k] = mean + alpha * np.sqrt(max(var, 0.0))
+    for k in range(theta.shape[0]):
+        mean, var = _mean_var(A_inv, theta, x, k)
+        out[k] = mean + alpha * np.sqrt(var)
 
 
 @njit(cache=True, nogil=True)
@@ -74,7 +81,7 @@ def linucb_scores(A_inv: np.ndarray, theta: np.ndarray, X: np.ndarray, alpha: fl
     return out
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True)
 def linear_ts_scores(
     A_inv: np.ndarray, theta: np.ndarray, X: np.ndarray, scale: float, Z: np.ndarray
 ) -> np.ndarray:
@@ -88,20 +95,11 @@ def linear_ts_scores(
     -------
     (n_contexts, n_arms) float64
     """
-    n_arms, d = theta.shape
-    out = np.empty((X.shape[0], n_arms))
+    out = np.empty((X.shape[0], theta.shape[0]))
     for row in range(X.shape[0]):
-        x = X[row]
-        for k in range(n_arms):
-            mean = 0.0
-            var = 0.0
-            for i in range(d):
-                mean += x[i] * theta[k, i]
-                acc = 0.0
-                for j in range(d):
-                    acc += A_inv[k, i, j] * x[j]
-                var += x[i] * acc
-            out[row, k] = mean + scale * np.sqrt(max(var, 0.0)) * Z[row, k]
+        for k in range(theta.shape[0]):
+            mean, var = _mean_var(A_inv, theta, X[row], k)
+            out[row, k] = mean + scale * np.sqrt(var) * Z[row, k]
     return out
 
 
