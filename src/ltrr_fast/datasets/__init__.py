@@ -3,5 +3,13 @@
 from __future__ import annotations
 
 from ltrr_fast.datasets.ir import IR_COLLECTIONS, IRCollection, data_root, load_ir
+from ltrr_fast.datasets.music import MusicCatalog, load_spotify
 
-__all__ = ["IR_COLLECTIONS", "IRCollection", "data_root", "load_ir"]
+__all__ = [
+    "IR_COLLECTIONS",
+    "IRCollection",
+    "MusicCatalog",
+    "data_root",
+    "load_ir",
+    "load_spotify",
+]
