@@ -37,11 +37,11 @@ def test_hybrid_scores_equal_the_joint_ridge_regression_and_its_variance():
     w = np.linalg.solve(G, F.T @ np.array(targets))
     G_inv = np.linalg.inv(G)
 
-    Z = rng.random((7, k))
+    Z = rng.random((7, n_arms, k))
     X = rng.random((7, n_arms, d))
     got = hybrid_scores(A0, b0, A, B, b, Z, X, alpha)
     for row in range(7):
         for arm in range(n_arms):
-            f = stacked(Z[row], X[row, arm], arm, n_arms)
+            f = stacked(Z[row, arm], X[row, arm], arm, n_arms)
             expected = f @ w + alpha * np.sqrt(f @ G_inv @ f)
             assert np.isclose(got[row, arm], expected, rtol=1e-7, atol=1e-9)

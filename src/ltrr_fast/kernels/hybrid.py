@@ -29,8 +29,10 @@ def hybrid_scores(
 ) -> np.ndarray:
     """Upper confidence scores, (n_contexts, n_arms).
 
-    ``Z`` is (n_contexts, k) shared features; ``X`` is (n_contexts, n_arms, d): each arm's own
-    features for each context.
+    ``Z`` is (n_contexts, n_arms, k): the features whose coefficients every arm shares, for
+    each arm (e.g. the strategy's own description, so arms with alike descriptions learn
+    from each other); ``X`` is (n_contexts, n_arms, d): the features with per-arm
+    coefficients.
     """
     n_arms = A.shape[0]
     A0_inv = np.linalg.inv(A0)
@@ -43,7 +45,7 @@ def hybrid_scores(
         M = A_inv @ B[a]  # (d, k)
         C = A0_inv @ M.T  # (k, d)
         for row in range(Z.shape[0]):
-            z = Z[row]
+            z = Z[row, a]
             x = X[row, a]
             Cx = C @ x
             s = z @ (A0_inv @ z) - 2.0 * (z @ Cx) + x @ (A_inv @ x) + (M.T @ x) @ Cx
