@@ -1,0 +1,534 @@
+"""Embedders: text to L2-normalised float32 vectors for the vector index.
+
+:class:`LSAEmbedder` is the default and needs no network or model download: TF-IDF over words
+and character n-grams of the catalog's text fields, reduced by a seeded randomised truncated SVD
+(numpy and scipy only), fitted on the catalog. Items and queries go through the same transform.
+:class:`CallableEmbedder` wraps any encoder, e.g. a sentence-transformers model's ``encode``,
+and checks what it returns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import scipy.sparse as sp
+
+from ltrr_fast.index.lexical import LexicalIndex
+
+logger = logging.getLogger(__name__)
+
+LSA_FORMAT_VERSION = 1
+Columns = Mapping[str, Sequence[str]]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What the vector strategies need of an embedder."""
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors, shape ``(len(texts), dim)``; an all-zero row when a text is empty."""
+
+    def embed_fields(
+        self, columns: Columns, field_weights: Mapping[str, float] | None = None
+    ) -> np.ndarray:
+        """Item vectors from text fields given column-wise (field name to one text per item)."""
+
+
+class LSAEmbedder:
+    """Latent semantic analysis: TF-IDF over words and character n-grams, then truncated SVD.
+
+    Parameters
+    ----------
+    dim : int
+        Output dimension (SVD rank); capped by the fitted vocabulary and item count.
+    char_ngrams : int or None
+        Length of the character n-grams taken of each word with boundary marks (``"^tay"``,
+        ``"or$"``); ``None`` uses words only.
+    words : bool
+        Use whole words as features.
+    min_df : int
+        Drop features found in fewer items.
+    max_features : int
+        Keep at most this many features, the most frequent first.
+    n_iter : int
+        Power iterations of the randomised SVD (more is closer to the exact SVD).
+    seed : int
+        Seed of the randomised SVD: the same catalog and seed give the same vectors.
+
+    Notes
+    -----
+    Words come from the compiled analyzer (lowercased, accent-folded, CJK bigrams), so a
+    query and the catalog are split the same way as in the lexical index. Term frequencies
+    are sublinear (``1 + ln tf``), IDF is ``ln((1 + n) / (1 + df)) + 1``; rows are
+    L2-normalised before and after the projection. A text with no known feature gives an
+    all-zero row.
+    """
+
+    def __init__(
+        self,
+        dim: int = 128,
+        *,
+        char_ngrams: int | None = 3,
+        words: bool = True,
+        min_df: int = 2,
+        max_features: int = 100_000,
+        n_iter: int = 4,
+        seed: int = 0,
+    ) -> None:
+        self._dim = _int_at_least("dim", dim, 1)
+        if char_ngrams is not None:
+            _int_at_least("char_ngrams", char_ngrams, 1)
+        if not isinstance(words, bool):
+            raise TypeError(f"words must be a bool, got {type(words).__name__}")
+        if char_ngrams is None and not words:
+            raise ValueError("an LSA embedder needs words or character n-grams (or both)")
+        self.char_ngrams = char_ngrams
+        self.words = words
+        self.min_df = _int_at_least("min_df", min_df, 1)
+        self.max_features = _int_at_least("max_features", max_features, 1)
+        self.n_iter = _int_at_least("n_iter", n_iter, 0)
+        self.seed = _int_at_least("seed", seed, 0)
+        self._analyzer = LexicalIndex(fields=("text",))
+        self._vocabulary: dict[str, int] = {}
+        self._idf = np.zeros(0, dtype=np.float32)
+        self._components = np.zeros((0, 0), dtype=np.float32)  # (dim, n_features)
+        self._word_cache: dict[str, list[str]] = {}
+
+    @property
+    def dim(self) -> int:
+        """Output dimension (after fitting, the SVD rank actually kept)."""
+        return self._dim
+
+    @property
+    def fitted(self) -> bool:
+        return self._components.size > 0
+
+    @property
+    def n_features(self) -> int:
+        return len(self._vocabulary)
+
+    def __repr__(self) -> str:
+        return f"LSAEmbedder(dim={self._dim}, n_features={self.n_features})"
+
+    # Fitting
+
+    def fit(
+        self, columns: Columns | Sequence[str], field_weights: Mapping[str, float] | None = None
+    ) -> LSAEmbedder:
+        """Fit the vocabulary, IDF and projection on item texts.
+
+        ``columns`` maps field names to one text per item (or is a plain list of texts);
+        ``field_weights`` scales each field's term frequencies (fields left out weigh 1).
+        """
+        columns = _as_columns(columns)
+        n_items = _n_rows(columns)
+        if n_items < 2:
+            raise ValueError(f"fitting needs at least 2 items, got {n_items}")
+        rows = self._feature_rows(columns, field_weights)
+        df: dict[str, int] = {}
+        for row in rows:
+            for feature in row:
+                df[feature] = df.get(feature, 0) + 1
+        kept = [f for f, c in df.items() if c >= self.min_df]
+        kept.sort(key=lambda f: (-df[f], f))
+        kept = sorted(kept[: self.max_features])
+        if not kept:
+            raise ValueError(
+                f"no feature occurs in at least min_df={self.min_df} items; lower min_df"
+            )
+        self._vocabulary = {f: i for i, f in enumerate(kept)}
+        counts = np.asarray([df[f] for f in kept], dtype=np.float64)
+        self._idf = (np.log((1.0 + n_items) / (1.0 + counts)) + 1.0).astype(np.float32)
+        matrix = self._tfidf(rows)
+        rank = min(self._dim, matrix.shape[0] - 1, matrix.shape[1] - 1)
+        if rank < 1:
+            raise ValueError(f"too few items or features for an SVD: shape {matrix.shape}")
+        if rank < self._dim:
+            logger.info("LSA dimension capped at %d by the data (asked %d)", rank, self._dim)
+        self._components = _randomized_svd(matrix, rank, self.n_iter, self.seed)
+        self._dim = rank
+        logger.info("fitted LSA on %d items, %d features, dim %d", n_items, len(kept), rank)
+        return self
+
+    # Transforms
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors, one row per text, L2-normalised (all zero for a text with no feature)."""
+        return self.embed_fields({"text": _as_texts(texts, "texts")})
+
+    def embed_fields(
+        self, columns: Columns, field_weights: Mapping[str, float] | None = None
+    ) -> np.ndarray:
+        """Item vectors from text fields, L2-normalised; the fitted transform."""
+        self._check_fitted()
+        rows = self._feature_rows(_as_columns(columns), field_weights)
+        projected = np.asarray(self._tfidf(rows) @ self._components.T, dtype=np.float32)
+        return _normalize_rows(projected)
+
+    # Persistence
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the fitted embedder to one ``.npz`` file, atomically."""
+        self._check_fitted()
+        config = {
+            "format_version": LSA_FORMAT_VERSION,
+            "dim": self._dim,
+            "char_ngrams": self.char_ngrams,
+            "words": self.words,
+            "min_df": self.min_df,
+            "max_features": self.max_features,
+            "n_iter": self.n_iter,
+            "seed": self.seed,
+        }
+        vocabulary = np.asarray(sorted(self._vocabulary, key=self._vocabulary.__getitem__))
+        path = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".ltrr-lsa-", suffix=".npz", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.savez(
+                    handle,
+                    config=np.asarray(json.dumps(config)),
+                    vocabulary=vocabulary,
+                    idf=self._idf,
+                    components=self._components,
+                )
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> LSAEmbedder:
+        """Read an embedder written by :meth:`save`; ``ValueError`` for a foreign or bad file."""
+        try:
+            with np.load(os.fspath(path), allow_pickle=False) as data:
+                config = json.loads(str(data["config"]))
+                vocabulary = [str(v) for v in data["vocabulary"]]
+                idf = np.asarray(data["idf"], dtype=np.float32)
+                components = np.asarray(data["components"], dtype=np.float32)
+        except (KeyError, ValueError, json.JSONDecodeError, EOFError) as error:
+            raise ValueError(f"{os.fspath(path)!r} is not a saved LSA embedder: {error}") from None
+        if config.get("format_version") != LSA_FORMAT_VERSION:
+            raise ValueError(
+                f"LSA embedder format version {config.get('format_version')} not supported "
+                f"(this build reads version {LSA_FORMAT_VERSION})"
+            )
+        n = len(vocabulary)
+        if (
+            idf.shape != (n,)
+            or components.shape != (config["dim"], n)
+            or len(set(vocabulary)) != n
+        ):
+            raise ValueError(f"saved LSA embedder {os.fspath(path)!r} has inconsistent arrays")
+        self = cls(
+            config["dim"],
+            char_ngrams=config["char_ngrams"],
+            words=config["words"],
+            min_df=config["min_df"],
+            max_features=config["max_features"],
+            n_iter=config["n_iter"],
+            seed=config["seed"],
+        )
+        self._vocabulary = {f: i for i, f in enumerate(vocabulary)}
+        self._idf, self._components = idf, components
+        return self
+
+    # Internals
+
+    def _check_fitted(self) -> None:
+        if not self.fitted:
+            raise ValueError("this LSAEmbedder is not fitted yet; call fit() first")
+
+    def _word_features(self, word: str) -> list[str]:
+        features = self._word_cache.get(word)
+        if features is None:
+            features = ["w:" + word] if self.words else []
+            n = self.char_ngrams
+            if n is not None:
+                marked = f"^{word}$"
+                if len(marked) <= n:
+                    features.append("c:" + marked)
+                else:
+                    features.extend("c:" + marked[i : i + n] for i in range(len(marked) - n + 1))
+            if len(self._word_cache) < 1_000_000:
+                self._word_cache[word] = features
+        return features
+
+    def _feature_rows(
+        self, columns: Columns, field_weights: Mapping[str, float] | None
+    ) -> list[dict[str, float]]:
+        """Per item, feature to weighted sublinear term frequency."""
+        weights = _field_weights(columns, field_weights)
+        rows: list[dict[str, float]] = [{} for _ in range(_n_rows(columns))]
+        for name, texts in columns.items():
+            weight = weights[name]
+            if weight == 0.0:
+                continue
+            for i, text in enumerate(texts):
+                counts: dict[str, int] = {}
+                for word in self._analyzer.tokenize(text):
+                    for feature in self._word_features(word):
+                        counts[feature] = counts.get(feature, 0) + 1
+                row = rows[i]
+                for feature, tf in counts.items():
+                    row[feature] = row.get(feature, 0.0) + weight * (1.0 + math.log(tf))
+        return rows
+
+    def _tfidf(self, rows: list[dict[str, float]]) -> sp.csr_matrix:
+        """Rows as an L2-normalised TF-IDF matrix over the fitted vocabulary."""
+        vocabulary = self._vocabulary
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        indices: list[int] = []
+        values: list[float] = []
+        for i, row in enumerate(rows):
+            for feature, tf in row.items():
+                j = vocabulary.get(feature)
+                if j is not None:
+                    indices.append(j)
+                    values.append(tf)
+            indptr[i + 1] = len(indices)
+        data = np.asarray(values, dtype=np.float32)
+        cols = np.asarray(indices, dtype=np.int64)
+        data *= self._idf[cols]
+        matrix = sp.csr_matrix((data, cols, indptr), shape=(len(rows), len(vocabulary)))
+        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sp.csr_matrix(sp.diags(1.0 / norms.astype(np.float32)) @ matrix)
+
+
+class CallableEmbedder:
+    """Any encoder from a list of texts to a 2-d float array, checked and normalised.
+
+    Parameters
+    ----------
+    encode : callable
+        ``encode(list_of_str)`` returning an array-like of shape ``(len(texts), dim)``, e.g.
+        ``SentenceTransformer(...).encode``.
+    dim : int, optional
+        Expected dimension; taken from the first answer when not given.
+    normalize : bool
+        L2-normalise rows (rows that come back all zero stay zero).
+    batch_size : int
+        Texts per call of ``encode``.
+    separator : str
+        Joins an item's text fields into one text for :meth:`embed_fields`.
+    """
+
+    def __init__(
+        self,
+        encode: Callable[[list[str]], Any],
+        *,
+        dim: int | None = None,
+        normalize: bool = True,
+        batch_size: int = 256,
+        separator: str = " | ",
+    ) -> None:
+        if not callable(encode):
+            raise TypeError(f"encode must be callable, got {type(encode).__name__}")
+        self._encode = encode
+        self._dim = None if dim is None else _int_at_least("dim", dim, 1)
+        self.normalize = bool(normalize)
+        self.batch_size = _int_at_least("batch_size", batch_size, 1)
+        self.separator = separator
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            raise ValueError("dimension unknown until the encoder has answered once")
+        return self._dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of texts, validated (shape, finiteness) and optionally normalised."""
+        texts = _as_texts(texts, "texts")
+        parts = []
+        for lo in range(0, len(texts), self.batch_size):
+            chunk = texts[lo : lo + self.batch_size]
+            parts.append(self._check(self._encode(chunk), len(chunk)))
+        if not parts:
+            return np.zeros((0, self._dim or 0), dtype=np.float32)
+        out = np.concatenate(parts)
+        return _normalize_rows(out) if self.normalize else out
+
+    def embed_fields(
+        self, columns: Columns, field_weights: Mapping[str, float] | None = None
+    ) -> np.ndarray:
+        """Item vectors: the non-empty fields of weight > 0 joined by ``separator``."""
+        columns = _as_columns(columns)
+        weights = _field_weights(columns, field_weights)
+        names = [name for name in columns if weights[name] > 0]
+        texts = [
+            self.separator.join(t for t in (columns[name][i] for name in names) if t)
+            for i in range(_n_rows(columns))
+        ]
+        return self.embed(texts)
+
+    def _check(self, answer: Any, n: int) -> np.ndarray:
+        try:
+            array = np.asarray(answer, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"the encoder must return a 2-d array of numbers, got {type(answer).__name__}"
+            ) from None
+        if array.ndim != 2 or array.shape[0] != n:
+            raise ValueError(
+                f"the encoder must return shape ({n}, dim) for {n} texts, got {array.shape}"
+            )
+        if self._dim is None:
+            self._dim = int(array.shape[1])
+        if array.shape[1] != self._dim:
+            raise ValueError(
+                f"the encoder returned dimension {array.shape[1]}, expected {self._dim}"
+            )
+        if not np.isfinite(array).all():
+            raise ValueError("the encoder returned NaN or infinite values")
+        return np.ascontiguousarray(array)
+
+
+def embed_catalog(
+    catalog: Any,
+    embedder: Embedder,
+    *,
+    fields: Sequence[str] | None = None,
+    field_weights: Mapping[str, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors of a catalog's live items, ready for ``VectorIndex.add_batch``.
+
+    Returns ``(doc_ids, vectors)``; items whose vector is all zero (no known text) are left
+    out, since cosine gives them no direction.
+    """
+    fields = tuple(catalog.text_fields if fields is None else fields)
+    doc_ids = np.flatnonzero(catalog.live_mask()).astype(np.uint32)
+    columns = {}
+    for name in fields:
+        texts = catalog.texts(name)
+        columns[name] = [texts[i] for i in doc_ids.tolist()]
+    vectors = embedder.embed_fields(columns, field_weights)
+    nonzero = np.any(vectors, axis=1)
+    if not nonzero.all():
+        logger.info("%d items have no text the embedder knows; left out", int((~nonzero).sum()))
+    return doc_ids[nonzero], np.ascontiguousarray(vectors[nonzero])
+
+
+def _randomized_svd(matrix: sp.csr_matrix, rank: int, n_iter: int, seed: int) -> np.ndarray:
+    """Top ``rank`` right singular vectors, shape ``(rank, n_features)`` (Halko et al., 2011).
+
+    Orthonormalisation is Cholesky QR and the small SVD goes through the Gram matrix, so the
+    dense work is matrix products on thin matrices, run on one BLAS thread when threadpoolctl
+    is installed (many threads on such small products mostly wait on each other).
+    """
+    with _one_blas_thread():
+        rng = np.random.default_rng(seed)
+        matrix = matrix.astype(np.float64)
+        n_sketch = min(rank + 10, min(matrix.shape))
+        basis = _orthonormal(matrix @ rng.standard_normal((matrix.shape[1], n_sketch)))
+        for _ in range(n_iter):
+            basis = _orthonormal(matrix @ _orthonormal(matrix.T @ basis))
+        small = np.asarray((matrix.T @ basis).T)  # (n_sketch, n_features)
+        eigenvalues, eigenvectors = np.linalg.eigh(small @ small.T)
+        order = np.argsort(eigenvalues)[::-1][:rank]
+        singular = np.sqrt(np.maximum(eigenvalues[order], 1e-30))
+        components = (eigenvectors[:, order].T @ small) / singular[:, None]
+    # Fix each sign so the largest entry is positive: the result does not depend on the sketch.
+    signs = np.sign(components[np.arange(rank), np.argmax(np.abs(components), axis=1)])
+    return np.ascontiguousarray(components * signs[:, None], dtype=np.float32)
+
+
+def _orthonormal(block: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of a tall block's columns (Cholesky QR, twice for accuracy)."""
+    for _ in range(2):
+        gram = block.T @ block
+        gram[np.diag_indices_from(gram)] += 1e-12 * max(float(np.trace(gram)), 1e-30)
+        upper = np.linalg.cholesky(gram).T
+        block = np.linalg.solve(upper.T, block.T).T
+    return block
+
+
+class _one_blas_thread:
+    """Limit BLAS to one thread inside the block when threadpoolctl is installed."""
+
+    def __enter__(self) -> None:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            self._limits = None
+            return
+        self._limits = threadpool_limits(limits=1, user_api="blas")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._limits is not None:
+            self._limits.restore_original_limits()
+
+
+def _normalize_rows(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(matrix / norms, dtype=np.float32)
+
+
+def _as_texts(texts: object, name: str) -> list[str]:
+    if isinstance(texts, str) or not isinstance(texts, Sequence):
+        raise TypeError(f"{name} must be a sequence of str, got {type(texts).__name__}")
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"{name}[{i}] must be str, got {type(text).__name__}")
+    return list(texts)
+
+
+def _as_columns(columns: object) -> dict[str, list[str]]:
+    if isinstance(columns, Mapping):
+        out = {
+            str(name): _as_texts(texts, f"columns[{name!r}]") for name, texts in columns.items()
+        }
+    else:
+        out = {"text": _as_texts(columns, "texts")}
+    if not out:
+        raise ValueError("columns must name at least one text field")
+    lengths = {len(texts) for texts in out.values()}
+    if len(lengths) > 1:
+        raise ValueError(
+            f"every field needs one text per item; got lengths { {k: len(v) for k, v in out.items()} }"
+        )
+    return out
+
+
+def _n_rows(columns: Columns) -> int:
+    return len(next(iter(columns.values())))
+
+
+def _field_weights(columns: Columns, weights: Mapping[str, float] | None) -> dict[str, float]:
+    weights = dict(weights or {})
+    unknown = sorted(set(weights) - set(columns))
+    if unknown:
+        raise ValueError(f"field_weights names unknown fields {unknown}; got {list(columns)}")
+    for name, value in weights.items():
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not (math.isfinite(value) and value >= 0)
+        ):
+            raise ValueError(
+                f"field_weights[{name!r}] must be a finite number >= 0, got {value!r}"
+            )
+    return {name: float(weights.get(name, 1.0)) for name in columns}
+
+
+def _int_at_least(name: str, value: object, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    return int(value)

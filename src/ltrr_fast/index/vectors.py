@@ -1,0 +1,689 @@
+"""Python face of USearch: a vector index keyed by catalog doc ids.
+
+Keys are the catalog's dense ``uint32`` doc ids (stored by USearch as ``uint64``). Below
+``exact_threshold`` live vectors a search scans every vector; above it, the HNSW graph answers.
+Every call takes one lock, so threads may add, delete, list, save and search at once.
+
+Filtered search: USearch's Python API has no predicate search, so a filter is applied by
+over-fetching from the graph and dropping what the filter refuses, widening the fetch until ``k``
+results pass. When the allowed set is small (at most ``exact_threshold`` ids, or under
+``FILTER_EXACT_FRACTION`` of the index) over-fetching would need most of the graph, so those
+vectors are fetched and scanned exactly instead: filtered results are exact for selective
+filters and approximate, like unfiltered ones, for broad filters.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import struct
+import tempfile
+import threading
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+#: Metric names and the aliases accepted for them.
+METRICS: tuple[str, ...] = ("cos", "ip", "l2sq")
+_ALIASES = {"cos": "cos", "cosine": "cos", "ip": "ip", "dot": "ip", "l2sq": "l2sq", "l2": "l2sq"}
+#: Allowed sets below this fraction of the index are searched exactly.
+FILTER_EXACT_FRACTION = 0.05
+FORMAT_VERSION = 1
+_MAGIC = b"LTRRVEC\x00"
+# magic, version, dim, metric code, count, exact_threshold, connectivity, expansion_add,
+# expansion_search, payload length, payload CRC-32
+_HEADER = struct.Struct("<8sIIIQQIIIQI")
+_MAX_DOC_ID = 2**32 - 1
+
+
+class VectorFormatError(ValueError):
+    """A vector index file that is foreign, truncated, corrupt or of another version."""
+
+
+@dataclass(frozen=True, eq=False)
+class VectorHits:
+    """Nearest neighbours of one query, nearest first.
+
+    Attributes
+    ----------
+    doc_ids : numpy.ndarray of uint32
+        Catalog doc ids.
+    distances : numpy.ndarray of float32
+        USearch distances: ``1 - cos`` for ``"cos"``, ``1 - dot`` for ``"ip"``, squared
+        Euclidean for ``"l2sq"``.
+    metric : str
+        The index's metric.
+    """
+
+    doc_ids: np.ndarray
+    distances: np.ndarray
+    metric: str
+
+    def __len__(self) -> int:
+        return int(self.doc_ids.shape[0])
+
+    @property
+    def scores(self) -> np.ndarray:
+        """Similarities, larger is nearer: ``1 - distance`` (cos, ip) or ``-distance`` (l2sq)."""
+        if self.metric == "l2sq":
+            return -self.distances
+        return (1.0 - self.distances).astype(np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class BatchVectorHits:
+    """Results of a batch search in CSR form: query i owns ``[indptr[i], indptr[i + 1])``."""
+
+    indptr: np.ndarray  # int64, n_queries + 1
+    doc_ids: np.ndarray  # uint32
+    distances: np.ndarray  # float32
+    metric: str
+
+    def __len__(self) -> int:
+        return int(self.indptr.shape[0]) - 1
+
+    def __getitem__(self, i: int) -> VectorHits:
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"query {i} out of range for a batch of {len(self)}")
+        i %= len(self)
+        lo, hi = int(self.indptr[i]), int(self.indptr[i + 1])
+        return VectorHits(self.doc_ids[lo:hi], self.distances[lo:hi], self.metric)
+
+
+class VectorIndex:
+    """Nearest-neighbour search over vectors keyed by catalog doc ids.
+
+    Adding a doc id that is present replaces its vector (never a second copy). A batch is
+    checked whole before anything changes and is added all or nothing. NaN or infinite
+    values, rows of the wrong dimension and, for cosine, all-zero rows are refused with
+    ``ValueError``.
+
+    Parameters
+    ----------
+    dim : int
+        Dimension of every vector.
+    metric : str
+        ``"cos"`` (alias ``"cosine"``), ``"ip"`` (inner product, alias ``"dot"``) or
+        ``"l2sq"`` (squared Euclidean, alias ``"l2"``).
+    exact_threshold : int
+        Up to this many live vectors, searches scan every vector exactly; above it the HNSW
+        graph answers. ``0`` always uses the graph.
+    connectivity, expansion_add, expansion_search : int
+        HNSW parameters: edges per node, candidate list size while building and while
+        searching.
+    threads : int
+        Threads USearch may use for batch adds and searches; ``0`` means every core.
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        metric: str = "cos",
+        *,
+        exact_threshold: int = 10_000,
+        connectivity: int = 16,
+        expansion_add: int = 128,
+        expansion_search: int = 64,
+        threads: int = 0,
+    ) -> None:
+        self._dim = _positive_int("dim", dim)
+        self._metric = _metric_name(metric)
+        self._exact_threshold = _positive_int("exact_threshold", exact_threshold, low=0)
+        self._connectivity = _positive_int("connectivity", connectivity, low=2)
+        self._expansion_add = _positive_int("expansion_add", expansion_add)
+        self._expansion_search = _positive_int("expansion_search", expansion_search)
+        self._threads = _positive_int("threads", threads, low=0)
+        self._index = _new_usearch(
+            self._dim,
+            self._metric,
+            self._connectivity,
+            self._expansion_add,
+            self._expansion_search,
+        )
+        self._live = np.zeros(0, dtype=bool)
+        self._n_live = 0
+        self._lock = threading.RLock()
+
+    # Properties
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def metric(self) -> str:
+        return self._metric
+
+    @property
+    def exact_threshold(self) -> int:
+        return self._exact_threshold
+
+    @property
+    def usearch_index(self):
+        """The wrapped ``usearch.index.Index``; read it only while no thread writes."""
+        return self._index
+
+    def __len__(self) -> int:
+        return self._n_live
+
+    def __contains__(self, doc_id: object) -> bool:
+        if isinstance(doc_id, bool) or not isinstance(doc_id, (int, np.integer)):
+            return False
+        with self._lock:
+            return 0 <= doc_id < self._live.shape[0] and bool(self._live[doc_id])
+
+    def __repr__(self) -> str:
+        return f"VectorIndex(dim={self._dim}, metric={self._metric!r}, n_vectors={len(self)})"
+
+    # Writes
+
+    def add(self, doc_id: int, vector: np.ndarray) -> None:
+        """Add one vector, replacing the vector this doc id had."""
+        self.add_batch([doc_id], np.asarray(vector)[None, ...] if _is_array(vector) else [vector])
+
+    def add_batch(self, doc_ids: Iterable[int] | np.ndarray, vectors: np.ndarray) -> None:
+        """Add many vectors; all or nothing. A later duplicate doc id replaces an earlier one.
+
+        Raises
+        ------
+        TypeError
+            When doc ids are not integers or vectors are not numbers.
+        ValueError
+            When a doc id is outside ``[0, 2**32 - 1]``, the counts differ, or a vector has
+            the wrong dimension, a NaN or infinite value, or (for cosine) zero norm.
+        """
+        keys = _as_doc_ids(doc_ids)
+        matrix = _as_matrix(vectors, self._dim, "vectors", zero_ok=self._metric != "cos")
+        if matrix.shape[0] != keys.shape[0]:
+            raise ValueError(
+                f"got {keys.shape[0]} doc ids but {matrix.shape[0]} vectors; expected one each"
+            )
+        if keys.shape[0] == 0:
+            return
+        # A later duplicate wins: keep the last occurrence of each doc id.
+        last = keys.shape[0] - 1 - np.unique(keys[::-1], return_index=True)[1]
+        if last.shape[0] != keys.shape[0]:
+            last.sort()
+            keys, matrix = keys[last], matrix[last]
+        with self._lock:
+            self._grow(int(keys.max()) + 1)
+            replaced = keys[self._live[keys]]
+            old = self._get_locked(replaced) if replaced.shape[0] else None
+            try:
+                if replaced.shape[0]:
+                    self._index.remove(replaced.astype(np.uint64))
+                self._index.add(keys.astype(np.uint64), matrix, threads=self._threads)
+            except BaseException:
+                self._roll_back(keys, replaced, old)
+                raise
+            self._n_live += int(keys.shape[0] - replaced.shape[0])
+            self._live[keys] = True
+
+    def delete(self, doc_id: int) -> bool:
+        """Delete one vector; returns False when the doc id has none."""
+        return self.delete_batch([doc_id]) == 1
+
+    def delete_batch(self, doc_ids: Iterable[int] | np.ndarray) -> int:
+        """Delete vectors; returns how many of the doc ids had one."""
+        keys = np.unique(_as_doc_ids(doc_ids))
+        with self._lock:
+            keys = keys[keys < self._live.shape[0]]
+            keys = keys[self._live[keys]]
+            if keys.shape[0]:
+                self._index.remove(keys.astype(np.uint64))
+                self._live[keys] = False
+                self._n_live -= int(keys.shape[0])
+            return int(keys.shape[0])
+
+    # Reads
+
+    def doc_ids(self) -> np.ndarray:
+        """Doc ids holding a vector, ascending (``uint32``)."""
+        with self._lock:
+            return np.flatnonzero(self._live).astype(np.uint32)
+
+    def get(self, doc_ids: Iterable[int] | np.ndarray) -> np.ndarray:
+        """Stored vectors of doc ids, shape ``(n, dim)``; KeyError naming a missing doc id."""
+        keys = _as_doc_ids(doc_ids)
+        with self._lock:
+            missing = ~self._live_of(keys)
+            if missing.any():
+                raise KeyError(f"doc id {int(keys[np.argmax(missing)])} has no vector")
+            return self._get_locked(keys)
+
+    def search(
+        self,
+        query: np.ndarray,
+        k: int = 10,
+        *,
+        allowed: np.ndarray | Iterable[int] | None = None,
+        exact: bool | None = None,
+    ) -> VectorHits:
+        """The ``k`` nearest vectors of one query, nearest first.
+
+        Parameters
+        ----------
+        query : array-like of shape (dim,)
+            The query vector; for cosine it must not be all zero.
+        k : int
+            Number of neighbours wanted; fewer come back when fewer vectors (pass the filter).
+        allowed : boolean mask over doc ids, or doc ids, optional
+            Only these doc ids may be returned (see the module notes for how).
+        exact : bool, optional
+            Force an exact scan (True) or the graph (False); by default exact below
+            ``exact_threshold`` live vectors.
+        """
+        matrix = _as_matrix(query, self._dim, "query", zero_ok=self._metric != "cos")
+        if matrix.shape[0] != 1:
+            raise ValueError(f"search takes one query vector, got {matrix.shape[0]}")
+        return self.search_batch(matrix, k, allowed=allowed, exact=exact)[0]
+
+    def search_batch(
+        self,
+        queries: np.ndarray,
+        k: int = 10,
+        *,
+        allowed: np.ndarray | Iterable[int] | None = None,
+        exact: bool | None = None,
+    ) -> BatchVectorHits:
+        """The ``k`` nearest vectors of each query, in CSR form (see :meth:`search`)."""
+        matrix = _as_matrix(queries, self._dim, "queries", zero_ok=self._metric != "cos")
+        k = _positive_int("k", k, low=0)
+        if exact is not None and not isinstance(exact, bool):
+            raise TypeError(f"exact must be a bool or None, got {type(exact).__name__}")
+        with self._lock:
+            n_queries = matrix.shape[0]
+            if k == 0 or self._n_live == 0 or n_queries == 0:
+                return _empty_batch(n_queries, self._metric)
+            use_exact = self._n_live <= self._exact_threshold if exact is None else exact
+            if allowed is None:
+                return self._search_all(matrix, k, use_exact)
+            allowed_ids = self._allowed_ids(allowed)
+            if allowed_ids.shape[0] == 0:
+                return _empty_batch(n_queries, self._metric)
+            small = allowed_ids.shape[0] <= max(
+                self._exact_threshold, FILTER_EXACT_FRACTION * self._n_live
+            )
+            if use_exact or small:
+                return self._scan(matrix, allowed_ids, k)
+            return self._search_filtered(matrix, allowed_ids, k)
+
+    # Persistence
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the index to one file, atomically (write beside, fsync, rename).
+
+        The file is our header (format version, dimension, metric, count, HNSW settings,
+        payload length and CRC-32) followed by the USearch payload.
+        """
+        path = os.fspath(path)
+        with self._lock:
+            payload = bytes(self._index.save())
+            header = _HEADER.pack(
+                _MAGIC,
+                FORMAT_VERSION,
+                self._dim,
+                METRICS.index(self._metric),
+                self._n_live,
+                self._exact_threshold,
+                self._connectivity,
+                self._expansion_add,
+                self._expansion_search,
+                len(payload),
+                zlib.crc32(payload),
+            )
+        _write_atomically(path, header, payload)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        dim: int | None = None,
+        metric: str | None = None,
+        threads: int = 0,
+    ) -> VectorIndex:
+        """Read an index written by :meth:`save`.
+
+        ``dim`` and ``metric``, when given, are what the caller expects; a file with another
+        dimension or metric is refused. Raises :class:`VectorFormatError` (a ``ValueError``)
+        for a foreign, truncated, corrupt or future-version file and ``OSError`` when the file
+        cannot be read.
+        """
+        with open(os.fspath(path), "rb") as handle:
+            data = handle.read()
+        if len(data) < _HEADER.size or data[:8] != _MAGIC:
+            raise VectorFormatError(f"{os.fspath(path)!r} is not a vector index file")
+        (
+            _,
+            version,
+            file_dim,
+            metric_code,
+            count,
+            exact_threshold,
+            connectivity,
+            expansion_add,
+            expansion_search,
+            n_payload,
+            crc,
+        ) = _HEADER.unpack_from(data)
+        if version != FORMAT_VERSION:
+            raise VectorFormatError(
+                f"vector index format version {version} not supported (this build reads "
+                f"version {FORMAT_VERSION})"
+            )
+        if metric_code >= len(METRICS) or file_dim == 0:
+            raise VectorFormatError(f"corrupt vector index header in {os.fspath(path)!r}")
+        file_metric = METRICS[metric_code]
+        if dim is not None and _positive_int("dim", dim) != file_dim:
+            raise ValueError(f"vector index has dimension {file_dim}, expected {dim}")
+        if metric is not None and _metric_name(metric) != file_metric:
+            raise ValueError(f"vector index has metric {file_metric!r}, expected {metric!r}")
+        payload = data[_HEADER.size :]
+        if len(payload) != n_payload or zlib.crc32(payload) != crc:
+            raise VectorFormatError(
+                f"vector index {os.fspath(path)!r} is truncated or corrupt (payload of "
+                f"{len(payload)} bytes, header says {n_payload}, or its checksum differs)"
+            )
+        self = cls(
+            file_dim,
+            file_metric,
+            exact_threshold=exact_threshold,
+            connectivity=connectivity,
+            expansion_add=expansion_add,
+            expansion_search=expansion_search,
+            threads=threads,
+        )
+        try:
+            self._index.load(bytearray(payload))
+        except Exception as error:  # USearch reports a bad payload as RuntimeError
+            raise VectorFormatError(f"USearch could not read the payload: {error}") from error
+        keys = np.asarray(self._index.keys, dtype=np.uint64)
+        if len(self._index) != count or keys.shape[0] != count or self._index.ndim != file_dim:
+            raise VectorFormatError(
+                f"vector index holds {len(self._index)} vectors of dimension "
+                f"{self._index.ndim}; the header says {count} of dimension {file_dim}"
+            )
+        if count and int(keys.max()) > _MAX_DOC_ID:
+            raise VectorFormatError("vector index holds a key outside the uint32 doc id range")
+        self._grow(int(keys.max()) + 1 if count else 0)
+        self._live[keys.astype(np.int64)] = True
+        self._n_live = int(np.count_nonzero(self._live))
+        return self
+
+    # Internals (the lock is held)
+
+    def _grow(self, n: int) -> None:
+        if n > self._live.shape[0]:
+            grown = np.zeros(max(n, 2 * self._live.shape[0], 1024), dtype=bool)
+            grown[: self._live.shape[0]] = self._live
+            self._live = grown
+
+    def _live_of(self, keys: np.ndarray) -> np.ndarray:
+        inside = keys < self._live.shape[0]
+        out = np.zeros(keys.shape[0], dtype=bool)
+        out[inside] = self._live[keys[inside]]
+        return out
+
+    def _get_locked(self, keys: np.ndarray) -> np.ndarray:
+        if keys.shape[0] == 0:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        out = self._index.get(keys.astype(np.uint64), dtype=np.float32)
+        return np.ascontiguousarray(np.asarray(out, dtype=np.float32).reshape(-1, self._dim))
+
+    def _roll_back(self, keys: np.ndarray, replaced: np.ndarray, old: np.ndarray | None) -> None:
+        """Undo a failed add: drop what got in, put back the vectors it replaced."""
+        try:
+            present = keys[np.asarray(self._index.contains(keys.astype(np.uint64)), dtype=bool)]
+            if present.shape[0]:
+                self._index.remove(present.astype(np.uint64))
+            if old is not None and replaced.shape[0]:
+                self._index.add(replaced.astype(np.uint64), old)
+        except Exception:  # the original error is the one to report
+            logger.exception("rolling back a failed vector add also failed")
+
+    def _allowed_ids(self, allowed: object) -> np.ndarray:
+        if isinstance(allowed, np.ndarray) and allowed.dtype == bool:
+            if allowed.ndim != 1:
+                raise ValueError(f"an allowed mask must be 1-d, got shape {allowed.shape}")
+            n = min(allowed.shape[0], self._live.shape[0])
+            return np.flatnonzero(allowed[:n] & self._live[:n]).astype(np.uint32)
+        ids = np.unique(_as_doc_ids(allowed, name="allowed"))
+        return ids[self._live_of(ids)]
+
+    def _search_all(self, matrix: np.ndarray, k: int, exact: bool) -> BatchVectorHits:
+        k = min(k, self._n_live)
+        found = self._index.search(matrix, k, exact=exact, threads=self._threads)
+        return _from_usearch(found.keys, found.distances, _counts(found), self._metric)
+
+    def _scan(self, matrix: np.ndarray, allowed_ids: np.ndarray, k: int) -> BatchVectorHits:
+        """Exact search over the allowed vectors only."""
+        vectors = self._get_locked(allowed_ids)
+        distances = _distances(matrix, vectors, self._metric)
+        k = min(k, allowed_ids.shape[0])
+        top = np.argpartition(distances, k - 1, axis=1)[:, :k]
+        part = np.take_along_axis(distances, top, axis=1)
+        order = np.lexsort((allowed_ids[top], part), axis=1)
+        top = np.take_along_axis(top, order, axis=1)
+        n = matrix.shape[0]
+        return BatchVectorHits(
+            np.arange(n + 1, dtype=np.int64) * k,
+            allowed_ids[top].ravel().astype(np.uint32),
+            np.take_along_axis(distances, top, axis=1).ravel().astype(np.float32),
+            self._metric,
+        )
+
+    def _search_filtered(
+        self, matrix: np.ndarray, allowed_ids: np.ndarray, k: int
+    ) -> BatchVectorHits:
+        """Over-fetch from the graph and drop refused ids, widening until k pass."""
+        mask = np.zeros(self._live.shape[0], dtype=bool)
+        mask[allowed_ids] = True
+        k = min(k, allowed_ids.shape[0])
+        fetch = min(self._n_live, int(np.ceil(2 * k * self._n_live / allowed_ids.shape[0])) + 16)
+        results: list[tuple[np.ndarray, np.ndarray] | None] = [None] * matrix.shape[0]
+        todo = np.arange(matrix.shape[0])
+        while todo.shape[0]:
+            found = self._index.search(matrix[todo], fetch, threads=self._threads)
+            keys, distances = np.atleast_2d(found.keys), np.atleast_2d(found.distances)
+            counts = np.atleast_1d(_counts(found))
+            short = []
+            for row, q in enumerate(todo):
+                got = keys[row, : counts[row]].astype(np.int64)
+                keep = mask[got]
+                if keep.sum() >= k or fetch >= self._n_live:
+                    results[q] = (got[keep][:k], distances[row, : counts[row]][keep][:k])
+                else:
+                    short.append(q)
+            todo = np.asarray(short, dtype=np.int64)
+            if todo.shape[0] and 2 * fetch >= self._n_live:
+                # Widening would need most of the graph: scan the allowed vectors instead.
+                rest = self._scan(matrix[todo], allowed_ids, k)
+                for row, q in enumerate(todo):
+                    hits = rest[row]
+                    results[q] = (hits.doc_ids.astype(np.int64), hits.distances)
+                break
+            fetch = min(self._n_live, 4 * fetch)
+        return _from_rows(results, self._metric)
+
+
+def _new_usearch(
+    dim: int, metric: str, connectivity: int, expansion_add: int, expansion_search: int
+):
+    try:
+        from usearch.index import Index
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "VectorIndex needs the usearch package; install it with `pip install usearch`"
+        ) from error
+    return Index(
+        ndim=dim,
+        metric=metric,
+        dtype="f32",
+        connectivity=connectivity,
+        expansion_add=expansion_add,
+        expansion_search=expansion_search,
+    )
+
+
+def _counts(found: object) -> np.ndarray:
+    """Results per query of a USearch answer (one query gives ``Matches`` without counts)."""
+    counts = getattr(found, "counts", None)
+    if counts is None:
+        return np.asarray([len(found.keys)])  # type: ignore[attr-defined]
+    return np.asarray(counts)
+
+
+def _distances(queries: np.ndarray, vectors: np.ndarray, metric: str) -> np.ndarray:
+    """USearch's distances, computed with numpy, shape ``(n_queries, n_vectors)``."""
+    dots = queries @ vectors.T
+    if metric == "ip":
+        return 1.0 - dots
+    if metric == "cos":
+        norms = np.linalg.norm(queries, axis=1)[:, None] * np.linalg.norm(vectors, axis=1)[None]
+        return 1.0 - dots / norms
+    sq = (queries * queries).sum(1)[:, None] + (vectors * vectors).sum(1)[None, :]
+    return np.maximum(sq - 2.0 * dots, 0.0)
+
+
+def _from_usearch(
+    keys: np.ndarray, distances: np.ndarray, counts: np.ndarray, metric: str
+) -> BatchVectorHits:
+    keys, distances = np.atleast_2d(keys), np.atleast_2d(distances)
+    counts = np.atleast_1d(counts).astype(np.int64)
+    indptr = np.zeros(counts.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    if (counts == keys.shape[1]).all():
+        return BatchVectorHits(
+            indptr, keys.ravel().astype(np.uint32), distances.ravel().astype(np.float32), metric
+        )
+    keep = np.arange(keys.shape[1])[None, :] < counts[:, None]
+    return BatchVectorHits(
+        indptr, keys[keep].astype(np.uint32), distances[keep].astype(np.float32), metric
+    )
+
+
+def _from_rows(rows: list, metric: str) -> BatchVectorHits:
+    counts = np.asarray([r[0].shape[0] for r in rows], dtype=np.int64)
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return BatchVectorHits(
+        indptr,
+        np.concatenate([r[0] for r in rows]).astype(np.uint32),
+        np.concatenate([r[1] for r in rows]).astype(np.float32),
+        metric,
+    )
+
+
+def _empty_batch(n_queries: int, metric: str) -> BatchVectorHits:
+    return BatchVectorHits(
+        np.zeros(n_queries + 1, dtype=np.int64),
+        np.zeros(0, dtype=np.uint32),
+        np.zeros(0, dtype=np.float32),
+        metric,
+    )
+
+
+def _write_atomically(path: str, header: bytes, payload: bytes) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".ltrr-vec-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(header)
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # some systems cannot open directories; the rename already happened
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _is_array(value: object) -> bool:
+    return isinstance(value, np.ndarray)
+
+
+def _metric_name(metric: object) -> str:
+    if not isinstance(metric, str):
+        raise TypeError(f"metric must be a str, got {type(metric).__name__}")
+    try:
+        return _ALIASES[metric.lower()]
+    except KeyError:
+        raise ValueError(
+            f"unknown metric {metric!r}; expected one of {sorted(_ALIASES)}"
+        ) from None
+
+
+def _positive_int(name: str, value: object, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    return int(value)
+
+
+def _as_doc_ids(doc_ids: object, name: str = "doc_ids") -> np.ndarray:
+    if isinstance(doc_ids, (str, bytes)):
+        raise TypeError(f"{name} must be integers, got {type(doc_ids).__name__}")
+    array = np.asarray(list(doc_ids) if not isinstance(doc_ids, np.ndarray) else doc_ids)
+    if array.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integers, got dtype {array.dtype}")
+    array = array.ravel()
+    if array.min() < 0 or array.max() > _MAX_DOC_ID:
+        bad = array[(array < 0) | (array > _MAX_DOC_ID)][0]
+        raise ValueError(f"{name} must lie in [0, 2**32 - 1] (catalog doc ids), got {bad}")
+    return array.astype(np.int64)
+
+
+def _as_matrix(vectors: object, dim: int, name: str, *, zero_ok: bool) -> np.ndarray:
+    """Coerce to a C-contiguous float32 ``(n, dim)`` matrix, refusing bad rows."""
+    try:
+        array = np.asarray(vectors)
+    except ValueError:
+        lengths = sorted({len(v) for v in vectors})  # type: ignore[union-attr]
+        raise ValueError(
+            f"{name} rows must all have dimension {dim}, got rows of lengths {lengths}"
+        ) from None
+    if array.dtype == object:
+        lengths = sorted({np.size(v) for v in vectors})  # type: ignore[union-attr]
+        raise ValueError(
+            f"{name} rows must all have dimension {dim}, got rows of lengths {lengths}"
+        )
+    if array.size and array.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2 or array.shape[1] != dim:
+        if array.size == 0 and array.ndim == 2:
+            return np.zeros((0, dim), dtype=np.float32)
+        got = array.shape[-1] if array.ndim else "a scalar"
+        raise ValueError(f"{name} must have dimension {dim}, got {got} (shape {array.shape})")
+    matrix = np.ascontiguousarray(array, dtype=np.float32)
+    finite = np.isfinite(matrix).all(axis=1)
+    if not finite.all():
+        row = int(np.argmin(finite))
+        raise ValueError(f"{name} row {row} holds NaN or infinite values (or overflows float32)")
+    if not zero_ok:
+        zero = ~np.any(matrix, axis=1)
+        if zero.any():
+            raise ValueError(
+                f"{name} row {int(np.argmax(zero))} is all zero, which has no cosine direction"
+            )
+    return matrix
