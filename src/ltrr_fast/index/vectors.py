@@ -17,19 +17,33 @@ from __future__ import annotations
 import logging
 import os
 import struct
-import tempfile
 import threading
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
 
+from ltrr_fast.index.vector_checks import (
+    MAX_DOC_ID,
+    METRICS,
+    as_doc_ids,
+    as_matrix,
+    check_int,
+    metric_name,
+    usearch_distances,
+    write_atomically,
+)
+from ltrr_fast.index.vector_hits import (
+    BatchVectorHits,
+    VectorHits,
+    batch_from_rows,
+    batch_from_usearch,
+    empty_batch,
+    usearch_counts,
+)
+
 logger = logging.getLogger(__name__)
 
-#: Metric names and the aliases accepted for them.
-METRICS: tuple[str, ...] = ("cos", "ip", "l2sq")
-_ALIASES = {"cos": "cos", "cosine": "cos", "ip": "ip", "dot": "ip", "l2sq": "l2sq", "l2": "l2sq"}
 #: Allowed sets below this fraction of the index are searched exactly.
 FILTER_EXACT_FRACTION = 0.05
 FORMAT_VERSION = 1
@@ -37,61 +51,10 @@ _MAGIC = b"LTRRVEC\x00"
 # magic, version, dim, metric code, count, exact_threshold, connectivity, expansion_add,
 # expansion_search, payload length, payload CRC-32
 _HEADER = struct.Struct("<8sIIIQQIIIQI")
-_MAX_DOC_ID = 2**32 - 1
 
 
 class VectorFormatError(ValueError):
     """A vector index file that is foreign, truncated, corrupt or of another version."""
-
-
-@dataclass(frozen=True, eq=False)
-class VectorHits:
-    """Nearest neighbours of one query, nearest first.
-
-    Attributes
-    ----------
-    doc_ids : numpy.ndarray of uint32
-        Catalog doc ids.
-    distances : numpy.ndarray of float32
-        USearch distances: ``1 - cos`` for ``"cos"``, ``1 - dot`` for ``"ip"``, squared
-        Euclidean for ``"l2sq"``.
-    metric : str
-        The index's metric.
-    """
-
-    doc_ids: np.ndarray
-    distances: np.ndarray
-    metric: str
-
-    def __len__(self) -> int:
-        return int(self.doc_ids.shape[0])
-
-    @property
-    def scores(self) -> np.ndarray:
-        """Similarities, larger is nearer: ``1 - distance`` (cos, ip) or ``-distance`` (l2sq)."""
-        if self.metric == "l2sq":
-            return -self.distances
-        return (1.0 - self.distances).astype(np.float32)
-
-
-@dataclass(frozen=True, eq=False)
-class BatchVectorHits:
-    """Results of a batch search in CSR form: query i owns ``[indptr[i], indptr[i + 1])``."""
-
-    indptr: np.ndarray  # int64, n_queries + 1
-    doc_ids: np.ndarray  # uint32
-    distances: np.ndarray  # float32
-    metric: str
-
-    def __len__(self) -> int:
-        return int(self.indptr.shape[0]) - 1
-
-    def __getitem__(self, i: int) -> VectorHits:
-        if not -len(self) <= i < len(self):
-            raise IndexError(f"query {i} out of range for a batch of {len(self)}")
-        i %= len(self)
-        lo, hi = int(self.indptr[i]), int(self.indptr[i + 1])
-        return VectorHits(self.doc_ids[lo:hi], self.distances[lo:hi], self.metric)
 
 
 class VectorIndex:
@@ -130,13 +93,13 @@ class VectorIndex:
         expansion_search: int = 64,
         threads: int = 0,
     ) -> None:
-        self._dim = _positive_int("dim", dim)
-        self._metric = _metric_name(metric)
-        self._exact_threshold = _positive_int("exact_threshold", exact_threshold, low=0)
-        self._connectivity = _positive_int("connectivity", connectivity, low=2)
-        self._expansion_add = _positive_int("expansion_add", expansion_add)
-        self._expansion_search = _positive_int("expansion_search", expansion_search)
-        self._threads = _positive_int("threads", threads, low=0)
+        self._dim = check_int("dim", dim)
+        self._metric = metric_name(metric)
+        self._exact_threshold = check_int("exact_threshold", exact_threshold, low=0)
+        self._connectivity = check_int("connectivity", connectivity, low=2)
+        self._expansion_add = check_int("expansion_add", expansion_add)
+        self._expansion_search = check_int("expansion_search", expansion_search)
+        self._threads = check_int("threads", threads, low=0)
         self._index = _new_usearch(
             self._dim,
             self._metric,
@@ -196,8 +159,8 @@ class VectorIndex:
             When a doc id is outside ``[0, 2**32 - 1]``, the counts differ, or a vector has
             the wrong dimension, a NaN or infinite value, or (for cosine) zero norm.
         """
-        keys = _as_doc_ids(doc_ids)
-        matrix = _as_matrix(vectors, self._dim, "vectors", zero_ok=self._metric != "cos")
+        keys = as_doc_ids(doc_ids)
+        matrix = as_matrix(vectors, self._dim, "vectors", zero_ok=self._metric != "cos")
         if matrix.shape[0] != keys.shape[0]:
             raise ValueError(
                 f"got {keys.shape[0]} doc ids but {matrix.shape[0]} vectors; expected one each"
@@ -229,7 +192,7 @@ class VectorIndex:
 
     def delete_batch(self, doc_ids: Iterable[int] | np.ndarray) -> int:
         """Delete vectors; returns how many of the doc ids had one."""
-        keys = np.unique(_as_doc_ids(doc_ids))
+        keys = np.unique(as_doc_ids(doc_ids))
         with self._lock:
             keys = keys[keys < self._live.shape[0]]
             keys = keys[self._live[keys]]
@@ -248,7 +211,7 @@ class VectorIndex:
 
     def get(self, doc_ids: Iterable[int] | np.ndarray) -> np.ndarray:
         """Stored vectors of doc ids, shape ``(n, dim)``; KeyError naming a missing doc id."""
-        keys = _as_doc_ids(doc_ids)
+        keys = as_doc_ids(doc_ids)
         with self._lock:
             missing = ~self._live_of(keys)
             if missing.any():
@@ -277,7 +240,7 @@ class VectorIndex:
             Force an exact scan (True) or the graph (False); by default exact below
             ``exact_threshold`` live vectors.
         """
-        matrix = _as_matrix(query, self._dim, "query", zero_ok=self._metric != "cos")
+        matrix = as_matrix(query, self._dim, "query", zero_ok=self._metric != "cos")
         if matrix.shape[0] != 1:
             raise ValueError(f"search takes one query vector, got {matrix.shape[0]}")
         return self.search_batch(matrix, k, allowed=allowed, exact=exact)[0]
@@ -291,20 +254,20 @@ class VectorIndex:
         exact: bool | None = None,
     ) -> BatchVectorHits:
         """The ``k`` nearest vectors of each query, in CSR form (see :meth:`search`)."""
-        matrix = _as_matrix(queries, self._dim, "queries", zero_ok=self._metric != "cos")
-        k = _positive_int("k", k, low=0)
+        matrix = as_matrix(queries, self._dim, "queries", zero_ok=self._metric != "cos")
+        k = check_int("k", k, low=0)
         if exact is not None and not isinstance(exact, bool):
             raise TypeError(f"exact must be a bool or None, got {type(exact).__name__}")
         with self._lock:
             n_queries = matrix.shape[0]
             if k == 0 or self._n_live == 0 or n_queries == 0:
-                return _empty_batch(n_queries, self._metric)
+                return empty_batch(n_queries, self._metric)
             use_exact = self._n_live <= self._exact_threshold if exact is None else exact
             if allowed is None:
                 return self._search_all(matrix, k, use_exact)
             allowed_ids = self._allowed_ids(allowed)
             if allowed_ids.shape[0] == 0:
-                return _empty_batch(n_queries, self._metric)
+                return empty_batch(n_queries, self._metric)
             small = allowed_ids.shape[0] <= max(
                 self._exact_threshold, FILTER_EXACT_FRACTION * self._n_live
             )
@@ -336,7 +299,7 @@ class VectorIndex:
                 len(payload),
                 zlib.crc32(payload),
             )
-        _write_atomically(path, header, payload)
+        write_atomically(path, header, payload)
 
     @classmethod
     def load(
@@ -379,9 +342,9 @@ class VectorIndex:
         if metric_code >= len(METRICS) or file_dim == 0:
             raise VectorFormatError(f"corrupt vector index header in {os.fspath(path)!r}")
         file_metric = METRICS[metric_code]
-        if dim is not None and _positive_int("dim", dim) != file_dim:
+        if dim is not None and check_int("dim", dim) != file_dim:
             raise ValueError(f"vector index has dimension {file_dim}, expected {dim}")
-        if metric is not None and _metric_name(metric) != file_metric:
+        if metric is not None and metric_name(metric) != file_metric:
             raise ValueError(f"vector index has metric {file_metric!r}, expected {metric!r}")
         payload = data[_HEADER.size :]
         if len(payload) != n_payload or zlib.crc32(payload) != crc:
@@ -408,7 +371,7 @@ class VectorIndex:
                 f"vector index holds {len(self._index)} vectors of dimension "
                 f"{self._index.ndim}; the header says {count} of dimension {file_dim}"
             )
-        if count and int(keys.max()) > _MAX_DOC_ID:
+        if count and int(keys.max()) > MAX_DOC_ID:
             raise VectorFormatError("vector index holds a key outside the uint32 doc id range")
         self._grow(int(keys.max()) + 1 if count else 0)
         self._live[keys.astype(np.int64)] = True
@@ -452,18 +415,18 @@ class VectorIndex:
                 raise ValueError(f"an allowed mask must be 1-d, got shape {allowed.shape}")
             n = min(allowed.shape[0], self._live.shape[0])
             return np.flatnonzero(allowed[:n] & self._live[:n]).astype(np.uint32)
-        ids = np.unique(_as_doc_ids(allowed, name="allowed"))
+        ids = np.unique(as_doc_ids(allowed, name="allowed"))
         return ids[self._live_of(ids)]
 
     def _search_all(self, matrix: np.ndarray, k: int, exact: bool) -> BatchVectorHits:
         k = min(k, self._n_live)
         found = self._index.search(matrix, k, exact=exact, threads=self._threads)
-        return _from_usearch(found.keys, found.distances, _counts(found), self._metric)
+        return batch_from_usearch(found.keys, found.distances, usearch_counts(found), self._metric)
 
     def _scan(self, matrix: np.ndarray, allowed_ids: np.ndarray, k: int) -> BatchVectorHits:
         """Exact search over the allowed vectors only."""
         vectors = self._get_locked(allowed_ids)
-        distances = _distances(matrix, vectors, self._metric)
+        distances = usearch_distances(matrix, vectors, self._metric)
         k = min(k, allowed_ids.shape[0])
         top = np.argpartition(distances, k - 1, axis=1)[:, :k]
         part = np.take_along_axis(distances, top, axis=1)
@@ -490,7 +453,7 @@ class VectorIndex:
         while todo.shape[0]:
             found = self._index.search(matrix[todo], fetch, threads=self._threads)
             keys, distances = np.atleast_2d(found.keys), np.atleast_2d(found.distances)
-            counts = np.atleast_1d(_counts(found))
+            counts = np.atleast_1d(usearch_counts(found))
             short = []
             for row, q in enumerate(todo):
                 got = keys[row, : counts[row]].astype(np.int64)
@@ -508,7 +471,7 @@ class VectorIndex:
                     results[q] = (hits.doc_ids.astype(np.int64), hits.distances)
                 break
             fetch = min(self._n_live, 4 * fetch)
-        return _from_rows(results, self._metric)
+        return batch_from_rows(results, self._metric)
 
 
 def _new_usearch(
@@ -530,160 +493,5 @@ def _new_usearch(
     )
 
 
-def _counts(found: object) -> np.ndarray:
-    """Results per query of a USearch answer (one query gives ``Matches`` without counts)."""
-    counts = getattr(found, "counts", None)
-    if counts is None:
-        return np.asarray([len(found.keys)])  # type: ignore[attr-defined]
-    return np.asarray(counts)
-
-
-def _distances(queries: np.ndarray, vectors: np.ndarray, metric: str) -> np.ndarray:
-    """USearch's distances, computed with numpy, shape ``(n_queries, n_vectors)``."""
-    dots = queries @ vectors.T
-    if metric == "ip":
-        return 1.0 - dots
-    if metric == "cos":
-        norms = np.linalg.norm(queries, axis=1)[:, None] * np.linalg.norm(vectors, axis=1)[None]
-        return 1.0 - dots / norms
-    sq = (queries * queries).sum(1)[:, None] + (vectors * vectors).sum(1)[None, :]
-    return np.maximum(sq - 2.0 * dots, 0.0)
-
-
-def _from_usearch(
-    keys: np.ndarray, distances: np.ndarray, counts: np.ndarray, metric: str
-) -> BatchVectorHits:
-    keys, distances = np.atleast_2d(keys), np.atleast_2d(distances)
-    counts = np.atleast_1d(counts).astype(np.int64)
-    indptr = np.zeros(counts.shape[0] + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    if (counts == keys.shape[1]).all():
-        return BatchVectorHits(
-            indptr, keys.ravel().astype(np.uint32), distances.ravel().astype(np.float32), metric
-        )
-    keep = np.arange(keys.shape[1])[None, :] < counts[:, None]
-    return BatchVectorHits(
-        indptr, keys[keep].astype(np.uint32), distances[keep].astype(np.float32), metric
-    )
-
-
-def _from_rows(rows: list, metric: str) -> BatchVectorHits:
-    counts = np.asarray([r[0].shape[0] for r in rows], dtype=np.int64)
-    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    return BatchVectorHits(
-        indptr,
-        np.concatenate([r[0] for r in rows]).astype(np.uint32),
-        np.concatenate([r[1] for r in rows]).astype(np.float32),
-        metric,
-    )
-
-
-def _empty_batch(n_queries: int, metric: str) -> BatchVectorHits:
-    return BatchVectorHits(
-        np.zeros(n_queries + 1, dtype=np.int64),
-        np.zeros(0, dtype=np.uint32),
-        np.zeros(0, dtype=np.float32),
-        metric,
-    )
-
-
-def _write_atomically(path: str, header: bytes, payload: bytes) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".ltrr-vec-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(header)
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        dir_fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # some systems cannot open directories; the rename already happened
-        return
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 def _is_array(value: object) -> bool:
     return isinstance(value, np.ndarray)
-
-
-def _metric_name(metric: object) -> str:
-    if not isinstance(metric, str):
-        raise TypeError(f"metric must be a str, got {type(metric).__name__}")
-    try:
-        return _ALIASES[metric.lower()]
-    except KeyError:
-        raise ValueError(
-            f"unknown metric {metric!r}; expected one of {sorted(_ALIASES)}"
-        ) from None
-
-
-def _positive_int(name: str, value: object, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)
-
-
-def _as_doc_ids(doc_ids: object, name: str = "doc_ids") -> np.ndarray:
-    if isinstance(doc_ids, (str, bytes)):
-        raise TypeError(f"{name} must be integers, got {type(doc_ids).__name__}")
-    array = np.asarray(list(doc_ids) if not isinstance(doc_ids, np.ndarray) else doc_ids)
-    if array.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    if array.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be integers, got dtype {array.dtype}")
-    array = array.ravel()
-    if array.min() < 0 or array.max() > _MAX_DOC_ID:
-        bad = array[(array < 0) | (array > _MAX_DOC_ID)][0]
-        raise ValueError(f"{name} must lie in [0, 2**32 - 1] (catalog doc ids), got {bad}")
-    return array.astype(np.int64)
-
-
-def _as_matrix(vectors: object, dim: int, name: str, *, zero_ok: bool) -> np.ndarray:
-    """Coerce to a C-contiguous float32 ``(n, dim)`` matrix, refusing bad rows."""
-    try:
-        array = np.asarray(vectors)
-    except ValueError:
-        lengths = sorted({len(v) for v in vectors})  # type: ignore[union-attr]
-        raise ValueError(
-            f"{name} rows must all have dimension {dim}, got rows of lengths {lengths}"
-        ) from None
-    if array.dtype == object:
-        lengths = sorted({np.size(v) for v in vectors})  # type: ignore[union-attr]
-        raise ValueError(
-            f"{name} rows must all have dimension {dim}, got rows of lengths {lengths}"
-        )
-    if array.size and array.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
-    if array.ndim == 1:
-        array = array[None, :]
-    if array.ndim != 2 or array.shape[1] != dim:
-        if array.size == 0 and array.ndim == 2:
-            return np.zeros((0, dim), dtype=np.float32)
-        got = array.shape[-1] if array.ndim else "a scalar"
-        raise ValueError(f"{name} must have dimension {dim}, got {got} (shape {array.shape})")
-    matrix = np.ascontiguousarray(array, dtype=np.float32)
-    finite = np.isfinite(matrix).all(axis=1)
-    if not finite.all():
-        row = int(np.argmin(finite))
-        raise ValueError(f"{name} row {row} holds NaN or infinite values (or overflows float32)")
-    if not zero_ok:
-        zero = ~np.any(matrix, axis=1)
-        if zero.any():
-            raise ValueError(
-                f"{name} row {int(np.argmax(zero))} is all zero, which has no cosine direction"
-            )
-    return matrix
