@@ -19,11 +19,16 @@ import numpy as np
 import pytest
 
 from ltrr_fast.bandit import StrategyPolicy
-from ltrr_fast.kernels import linucb_scores, linucb_scores_parallel, linucb_update
+from ltrr_fast.kernels import (
+    linucb_fit_batch,
+    linucb_scores,
+    linucb_scores_parallel,
+    linucb_update,
+)
 
 SIZES = [(4, 16), (8, 16), (16, 16), (4, 64), (8, 64), (16, 64)]
-ROUNDS_OURS = int(os.environ.get("LTRR_BENCH_BANDIT_ROUNDS", 20_000))
-ROUNDS_PEERS = int(os.environ.get("LTRR_BENCH_BANDIT_PEER_ROUNDS", 2_000))
+ROUNDS_OURS = int(os.environ.get("LTRR_BENCH_BANDIT_ROUNDS", "20000"))
+ROUNDS_PEERS = int(os.environ.get("LTRR_BENCH_BANDIT_PEER_ROUNDS", "2000"))
 
 pytestmark = pytest.mark.filterwarnings("default")
 
@@ -171,17 +176,62 @@ def test_vowpal_wabbit_cb_explore_adf(benchmark, n_arms, d):
     record(benchmark, n_arms, d, out["regret"], "vowpal wabbit cb_explore_adf")
 
 
+def fitted(n_arms: int, d: int, batch: int):
+    X, _, rewards = environment(n_arms, d, batch)
+    arms = np.arange(batch) % n_arms
+    A = np.tile(np.eye(d), (n_arms, 1, 1))
+    state = (A, A.copy(), np.zeros((n_arms, d)), np.zeros((n_arms, d)))
+    linucb_fit_batch(*state, arms, X, rewards[np.arange(batch), arms])
+    return state, X
+
+
 @pytest.mark.parametrize("n_arms, d", [(8, 64)])
 @pytest.mark.parametrize("batch", [1_000])
-def test_batched_scoring(benchmark, n_arms, d, batch):
-    rng = np.random.default_rng(2)
-    A_inv = np.tile(np.eye(d), (n_arms, 1, 1))
-    theta = rng.random((n_arms, d))
-    X = rng.random((batch, d))
-    linucb_scores_parallel(A_inv, theta, X, 1.0)
+@pytest.mark.parametrize("threads", ["serial", "parallel"])
+def test_batched_scoring(benchmark, n_arms, d, batch, threads):
+    (_, A_inv, _, theta), X = fitted(n_arms, d, batch)
+    kernel = linucb_scores_parallel if threads == "parallel" else linucb_scores
+    kernel(A_inv, theta, X, 1.0)
     benchmark.group = f"batched scoring K={n_arms} d={d}"
-    benchmark.extra_info.update(engine="ltrr_fast kernels (parallel)", contexts=batch)
-    benchmark(linucb_scores_parallel, A_inv, theta, X, 1.0)
+    benchmark.extra_info.update(engine=f"ltrr_fast kernels ({threads})", contexts=batch)
+    benchmark(kernel, A_inv, theta, X, 1.0)
+
+
+@pytest.mark.parametrize("n_arms, d", [(8, 64)])
+@pytest.mark.parametrize("batch", [1_000])
+def test_batched_fit(benchmark, n_arms, d, batch):
+    X, _, rewards = environment(n_arms, d, batch)
+    arms = np.arange(batch) % n_arms
+    r = rewards[np.arange(batch), arms]
+
+    def run():
+        A = np.tile(np.eye(d), (n_arms, 1, 1))
+        linucb_fit_batch(A, A.copy(), np.zeros((n_arms, d)), np.zeros((n_arms, d)), arms, X, r)
+
+    run()
+    benchmark.group = f"batched fit K={n_arms} d={d}"
+    benchmark.extra_info.update(engine="ltrr_fast linucb_fit_batch", contexts=batch)
+    benchmark(run)
+
+
+@pytest.mark.parametrize("n_arms, d", [(8, 64)])
+@pytest.mark.parametrize("batch", [1_000])
+def test_batched_mabwiser_fit(benchmark, n_arms, d, batch):
+    mab = pytest.importorskip("mabwiser.mab")
+    X, _, rewards = environment(n_arms, d, batch)
+    arms = np.arange(batch) % n_arms
+    r = rewards[np.arange(batch), arms]
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mab.MAB(list(range(n_arms)), mab.LearningPolicy.LinUCB(alpha=1.0), seed=0).fit(
+                arms, r, X
+            )
+
+    benchmark.group = f"batched fit K={n_arms} d={d}"
+    benchmark.extra_info.update(engine="mabwiser LinUCB fit", contexts=batch)
+    benchmark(run)
 
 
 @pytest.mark.parametrize("n_arms, d", [(8, 64)])

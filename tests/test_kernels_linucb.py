@@ -7,6 +7,7 @@ import pytest
 
 from ltrr_fast.kernels import (
     linear_ts_scores,
+    linucb_fit_batch,
     linucb_scores,
     linucb_scores_parallel,
     linucb_theta,
@@ -64,6 +65,31 @@ def test_batch_update_equals_the_same_updates_one_by_one():
     linucb_update_batch(*many, arms, X, rewards)
     for a, b in zip(one, many):
         assert np.array_equal(a, b)
+
+
+def test_batch_fit_equals_the_ridge_regression_and_leaves_untouched_arms_alone():
+    rng = np.random.default_rng(5)
+    n_arms, d, n = 6, 10, 300
+    arms = rng.choice([0, 2, 3, 5], size=n)  # arms 1 and 4 get no rows
+    X = rng.normal(size=(n, d))
+    rewards = rng.random(n)
+    state = fresh(n_arms, d, ridge=2.0)
+    warm = rng.normal(size=(20, d))
+    for x in warm:  # some history first, so the fit adds to it
+        linucb_update(*state, 1, x, 0.5)
+    before = [a.copy() for a in state]
+    linucb_fit_batch(*state, arms, X, rewards)
+    A, A_inv, _, theta = state
+    for k in range(n_arms):
+        rows = arms == k
+        if not rows.any():
+            for got, old in zip(state, before):
+                assert np.array_equal(got[k], old[k])
+            continue
+        expected_A = 2.0 * np.eye(d) + X[rows].T @ X[rows]
+        assert np.allclose(A[k], expected_A)
+        assert np.allclose(A_inv[k], np.linalg.inv(expected_A), atol=1e-12)
+        assert np.allclose(theta[k], np.linalg.solve(expected_A, X[rows].T @ rewards[rows]))
 
 
 def test_inverse_stays_positive_definite_over_a_long_correlated_stream():

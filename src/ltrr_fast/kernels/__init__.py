@@ -5,6 +5,7 @@ from __future__ import annotations
 from ltrr_fast.kernels.hybrid import hybrid_scores, hybrid_update
 from ltrr_fast.kernels.linucb import (
     linear_ts_scores,
+    linucb_fit_batch,
     linucb_scores,
     linucb_scores_parallel,
     linucb_theta,
@@ -17,6 +18,7 @@ __all__ = [
     "hybrid_scores",
     "hybrid_update",
     "linear_ts_scores",
+    "linucb_fit_batch",
     "linucb_scores",
     "linucb_scores_parallel",
     "linucb_theta",
