@@ -10,12 +10,17 @@ still holds stays valid to look up (and is reported dead by :meth:`is_live`).
 
 from __future__ import annotations
 
+import json
 import math
 import threading
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+CATALOG_FORMAT_VERSION = 1
+_MAGIC = b"LTRRCAT\x00"
 
 
 class Catalog:
@@ -183,6 +188,54 @@ class Catalog:
         """Boolean array over doc ids: True where the item is live."""
         with self._lock:
             return np.asarray(self._live, dtype=bool)
+
+    # Persistence
+
+    def to_bytes(self) -> bytes:
+        """The whole catalog, dead slots included, as checksummed JSON."""
+        with self._lock:
+            payload = json.dumps(
+                {
+                    "format_version": CATALOG_FORMAT_VERSION,
+                    "text_fields": self.text_fields,
+                    "attribute_keys": self.attribute_keys,
+                    "static_names": self.static_names,
+                    "ids": self._ids,
+                    "live": self._live,
+                    "texts": self._texts,
+                    "attributes": self._attributes,
+                    "static": self._static,
+                },
+                separators=(",", ":"),
+            ).encode("utf-8")
+        return _MAGIC + zlib.crc32(payload).to_bytes(4, "little") + payload
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Catalog:
+        """Restore a catalog saved by :meth:`to_bytes`; ValueError on foreign or corrupt data."""
+        if not isinstance(data, (bytes, bytearray)) or data[: len(_MAGIC)] != _MAGIC:
+            raise ValueError("not a saved Catalog")
+        head = len(_MAGIC)
+        payload = bytes(data[head + 4 :])
+        if zlib.crc32(payload) != int.from_bytes(data[head : head + 4], "little"):
+            raise ValueError("saved Catalog is corrupt: checksum mismatch")
+        state = json.loads(payload)
+        if state.get("format_version") != CATALOG_FORMAT_VERSION:
+            raise ValueError(
+                f"catalog format version {state.get('format_version')!r} is not supported; "
+                f"this build reads {CATALOG_FORMAT_VERSION}"
+            )
+        catalog = cls(state["text_fields"], state["attribute_keys"], state["static_names"])
+        catalog._ids = list(state["ids"])
+        catalog._position = {ext: i for i, ext in enumerate(catalog._ids)}
+        catalog._live = [bool(v) for v in state["live"]]
+        catalog._n_live = sum(catalog._live)
+        catalog._texts = {k: list(v) for k, v in state["texts"].items()}
+        catalog._attributes = {
+            k: [tuple(values) for values in column] for k, column in state["attributes"].items()
+        }
+        catalog._static = {k: [float(v) for v in column] for k, column in state["static"].items()}
+        return catalog
 
     @staticmethod
     def _column(columns: dict[str, Any], name: str, kind: str) -> Any:
