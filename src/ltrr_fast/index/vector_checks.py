@@ -108,7 +108,8 @@ def as_matrix(vectors: object, dim: int, name: str, *, zero_ok: bool) -> np.ndar
             return np.zeros((0, dim), dtype=np.float32)
         got = array.shape[-1] if array.ndim else "a scalar"
         raise ValueError(f"{name} must have dimension {dim}, got {got} (shape {array.shape})")
-    matrix = np.ascontiguousarray(array, dtype=np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow shows as inf, refused below
+        matrix = np.ascontiguousarray(array, dtype=np.float32)
     finite = np.isfinite(matrix).all(axis=1)
     if not finite.all():
         row = int(np.argmin(finite))
