@@ -348,8 +348,10 @@ class CallableEmbedder:
 
     @property
     def dim(self) -> int:
+        """Output dimension; when not given, learnt by encoding one short text."""
         if self._dim is None:
-            raise ValueError("dimension unknown until the encoder has answered once")
+            self.embed(["dimension probe"])
+        assert self._dim is not None
         return self._dim
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
