@@ -141,7 +141,7 @@ def click_experiment(
     click_relevant: float = 1.0,
     click_irrelevant: float = 0.1,
     n_sessions: int = 50_000,
-    learning_rate: float = 0.05,
+    learning_rate: float = 0.02,
     loss: str = "pairwise",
     evaluate_on: str = "all",
     seed: int = 0,

@@ -13,6 +13,12 @@ discount ``1 / log2(2 + rank)`` and the ideal DCG of the group's top ``truncatio
 normaliser. Only pairs with at least one row ranked above ``truncation`` count. The current
 ranking orders rows by decreasing score, ties by row order.
 
+With ``click_pairs`` the pairs are instead every ``(i, j)``, ``j != i``, with ``label[i] > 0``
+(a clicked row against every other row, clicked or not), and the LambdaRank gain difference
+becomes ``2^label[i] - 1``. Weighted by ``1 / examination`` of the clicked row, this loss is an
+unbiased estimate of the same loss over relevance (Joachims et al., 2017), which the graded
+pairs are not: a pair of two clicked rows is dropped there, more often for rows seen less.
+
 A group of one row, or whose labels are all equal, or (LambdaRank) whose labels are all zero,
 has no pair and adds nothing to the loss or the gradient.
 
@@ -85,6 +91,7 @@ def _group_lambdas(
     sigma: float,
     use_ndcg: bool,
     truncation: int,
+    click_pairs: bool,
     lambdas: np.ndarray,
 ) -> float:
     n = end - start
@@ -110,15 +117,20 @@ def _group_lambdas(
     loss = 0.0
     for i in range(n):
         label_i = labels[start + i]
+        if click_pairs and label_i <= 0.0:
+            continue
         for j in range(n):
-            if label_i <= labels[start + j]:
+            if click_pairs:
+                if j == i:
+                    continue
+            elif label_i <= labels[start + j]:
                 continue
             if min(rank[i], rank[j]) >= truncation:
                 continue
             diff = scores[start + i] - scores[start + j]
             delta = 1.0
             if use_ndcg:
-                gain = (2.0**label_i) - (2.0 ** labels[start + j])
+                gain = (2.0**label_i) - (1.0 if click_pairs else 2.0 ** labels[start + j])
                 discount = 1.0 / math.log2(rank[i] + 2.0) - 1.0 / math.log2(rank[j] + 2.0)
                 delta = abs(gain * discount) * inv_max_dcg
             pair_weight = weights[start + i] * delta
@@ -139,6 +151,7 @@ def pair_lambdas(
     sigma: float,
     use_ndcg: bool,
     truncation: int,
+    click_pairs: bool = False,
 ) -> tuple[np.ndarray, float]:
     """Gradient of the pairwise (or LambdaRank) loss with respect to every row's score.
 
@@ -151,6 +164,7 @@ def pair_lambdas(
     sigma : steepness of the logistic pair loss, > 0
     use_ndcg : weight pairs by their nDCG change (LambdaRank) or not (pairwise)
     truncation : pairs count only when one row is ranked above this position
+    click_pairs : pair each positive row with every other row (see the module docstring)
 
     Returns
     -------
@@ -161,7 +175,16 @@ def pair_lambdas(
     loss = 0.0
     for g in range(indptr.shape[0] - 1):
         loss += _group_lambdas(
-            scores, labels, weights, indptr[g], indptr[g + 1], sigma, use_ndcg, truncation, lambdas
+            scores,
+            labels,
+            weights,
+            indptr[g],
+            indptr[g + 1],
+            sigma,
+            use_ndcg,
+            truncation,
+            click_pairs,
+            lambdas,
         )
     return lambdas, loss
 
@@ -180,6 +203,7 @@ def ranker_step(
     use_ndcg: bool,
     truncation: int,
     optimizer: int,
+    click_pairs: bool = False,
 ) -> float:
     """One gradient step of a linear ranker on a mini-batch of groups, in place.
 
@@ -195,7 +219,9 @@ def ranker_step(
     """
     n_rows, d = X.shape
     scores = linear_scores(X, w)
-    lambdas, loss = pair_lambdas(scores, labels, weights, indptr, sigma, use_ndcg, truncation)
+    lambdas, loss = pair_lambdas(
+        scores, labels, weights, indptr, sigma, use_ndcg, truncation, click_pairs
+    )
 
     grad = np.zeros(d)
     for row in range(n_rows):

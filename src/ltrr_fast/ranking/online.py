@@ -6,10 +6,11 @@ nDCG change under LambdaRank (``loss="lambdarank"``) or not (``loss="pairwise"``
 gradients come from :mod:`ltrr_fast.kernels.ranker`.
 
 Learning from clicks: :meth:`OnlineRanker.update` takes one impression (rows in the order they
-were shown, and which were clicked). With a :class:`~ltrr_fast.ranking.PositionBias`, each
-clicked row weighs ``1 / examination(position)``, which removes the position bias of the
-clicks in expectation (inverse propensity scoring); without one, clicks are taken at face
-value.
+were shown, and which were clicked) and pairs each clicked row with every other row shown.
+With a :class:`~ltrr_fast.ranking.PositionBias`, each clicked row weighs
+``1 / examination(position)``, which removes the position bias of the clicks in expectation
+(inverse propensity scoring); without one, clicks are taken at face value. :meth:`fit` and
+:meth:`partial_fit` learn from graded labels instead, pairing rows of different grades.
 
 Every input is validated before the model changes: a bad call raises and leaves the weights,
 the optimiser state and the random generator as they were.
@@ -132,7 +133,14 @@ class OnlineRanker(Ranker):
 
     # -- learning --------------------------------------------------------------------------
 
-    def _step(self, X: np.ndarray, labels: np.ndarray, weights: np.ndarray, indptr) -> float:
+    def _step(
+        self,
+        X: np.ndarray,
+        labels: np.ndarray,
+        weights: np.ndarray,
+        indptr: np.ndarray,
+        click_pairs: bool = False,
+    ) -> float:
         loss = ranker_step(
             X,
             labels,
@@ -146,6 +154,7 @@ class OnlineRanker(Ranker):
             self.loss == "lambdarank",
             self.truncation,
             OPTIMIZERS[self.optimizer],
+            click_pairs,
         )
         self.n_updates += 1
         return float(loss)
@@ -253,7 +262,7 @@ class OnlineRanker(Ranker):
         else:
             weights = self.position_bias.weights(positions)
         indptr = np.array([0, rows.shape[0]], dtype=np.int64)
-        return self._step(rows, clicks, weights, indptr)
+        return self._step(rows, clicks, weights, indptr, click_pairs=True)
 
     def feedback(
         self,
