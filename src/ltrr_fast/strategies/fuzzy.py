@@ -7,8 +7,9 @@ BM25 over the n-grams finds items sharing many of them, even when a word is miss
 best ``pool`` of these are re-scored by edit distance between the query's words and the
 item's words, so a name one or two edits away ("tayler swift", "beyonse") comes first.
 
-The analyzer keeps only letters and digits in a term, so n-grams are spelled with an escape:
-a boundary is ``"0x"``, a digit ``d`` is ``"0d"``; letters stand for themselves.
+The analyzer keeps only letters and digits in a term, so terms are spelled with an escape: a
+boundary is ``"0x"``, a digit ``d`` is ``"0d"``, a deletion variant starts with ``"0y"``;
+letters stand for themselves.
 """
 
 from __future__ import annotations
@@ -195,14 +196,21 @@ class FuzzyStrategy(Strategy):
         return " ".join(self._grams_of(w) for w in self._words(text))
 
     def _grams_of(self, word: str) -> str:
-        """The escaped n-gram terms of one word, space-separated (the lock is held)."""
+        """The escaped terms of one word, space-separated (the lock is held).
+
+        N-grams of the marked word, and for words of three to five characters (too short
+        for one edit to leave an n-gram intact) the word and its one-deletion variants, so
+        that two such words one edit apart share a term.
+        """
         marked = "\x02" + word + "\x03"
         n = self.ngram
-        grams = (
-            [marked]
-            if len(marked) <= n
-            else [marked[i : i + n] for i in range(len(marked) - n + 1)]
-        )
+        if len(marked) <= n:
+            grams = [marked]
+        else:
+            grams = [marked[i : i + n] for i in range(len(marked) - n + 1)]
+        if 3 <= len(word) <= 5:
+            variants = {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+            grams.extend("\x01" + v for v in sorted(variants))
         terms = []
         for gram in grams:
             term = "".join(_ESCAPES.get(c, c) for c in gram)
@@ -220,4 +228,4 @@ class FuzzyStrategy(Strategy):
 
 
 _NO_MATCH = 1 << 20
-_ESCAPES = {"\x02": "0x", "\x03": "0x", **{str(d): f"0{d}" for d in range(10)}}
+_ESCAPES = {"\x01": "0y", "\x02": "0x", "\x03": "0x", **{str(d): f"0{d}" for d in range(10)}}
