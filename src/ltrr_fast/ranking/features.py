@@ -299,6 +299,16 @@ class FeatureBuilder:
             On an unknown name, a missing required input, ids out of a catalog column's range,
             mismatched lengths, duplicate ids in one strategy's list, or non-finite values.
         """
+        for given, configured, what in (
+            (bm25, self.bm25_fields, "bm25"),
+            (static, self.static, "static"),
+            (extra, self.extra, "extra"),
+        ):
+            unknown = sorted(set(given or {}) - set(configured))
+            if unknown:
+                raise ValueError(
+                    f"{what}: unknown names {unknown}; the builder knows {list(configured)}"
+                )
         results = self._strategy_arrays(strategy_results)
         if candidates is not None:
             doc_ids = _doc_ids(candidates, "candidates")

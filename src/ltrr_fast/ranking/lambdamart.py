@@ -181,7 +181,12 @@ class LambdaMARTRanker(Ranker):
             row_weights = check_vector(weights, rows.shape[0], "weights", non_negative=True)
 
         dataset = lightgbm.Dataset(rows, label=mapped, group=sizes, weight=row_weights)
-        booster = lightgbm.train(self.params, dataset, num_boost_round=self.num_boost_round)
+        try:
+            booster = lightgbm.train(self.params, dataset, num_boost_round=self.num_boost_round)
+        except lightgbm.basic.LightGBMError as error:
+            raise RuntimeError(
+                f"LightGBM failed to train with parameters {self.params}: {error}"
+            ) from error
         self.booster = booster
         logger.debug("LambdaMART: %d trees on %d groups", booster.num_trees(), sizes.size)
         return self
