@@ -235,11 +235,12 @@ def summarize(path: str) -> str:
     """Markdown tables of a run of this file."""
     with open(path, encoding="utf-8") as handle:
         report = json.load(handle)
+    cpu = report["machine_info"].get("cpu", {})
+    commit = report.get("commit_info", {}).get("id", "?")[:7]
     lines = [
-        (
-            f"Machine: {report['machine_info'].get('cpu', {}).get('brand_raw', '?')}, "
-            f"{report['machine_info'].get('cpu', {}).get('count', '?')} cores"
-        )
+        "Ranking layer benchmark (`bench/bench_ranking.py`); medians over rounds.",
+        "",
+        f"Machine: {cpu.get('brand_raw', '?')}, {cpu.get('count', '?')} cores; commit {commit}.",
     ]
     groups: dict[str, list[dict]] = defaultdict(list)
     for bench in report["benchmarks"]:
