@@ -3,5 +3,23 @@
 from __future__ import annotations
 
 from ltrr_fast.strategies.base import Candidates, Strategy, StrategyResult, run_strategy
+from ltrr_fast.strategies.lexical import CatalogIndex, LexicalStrategy
+from ltrr_fast.strategies.memory import MemoryFormatError, MemoryIndex, MemoryStrategy
+from ltrr_fast.strategies.popularity import PopularityStrategy
+from ltrr_fast.strategies.related import RelatedStrategy
+from ltrr_fast.strategies.structured import StructuredStrategy
 
-__all__ = ["Candidates", "Strategy", "StrategyResult", "run_strategy"]
+__all__ = [
+    "Candidates",
+    "CatalogIndex",
+    "LexicalStrategy",
+    "MemoryFormatError",
+    "MemoryIndex",
+    "MemoryStrategy",
+    "PopularityStrategy",
+    "RelatedStrategy",
+    "Strategy",
+    "StrategyResult",
+    "StructuredStrategy",
+    "run_strategy",
+]

@@ -22,6 +22,9 @@ from ltrr_fast.understanding.parsed import ParsedQuery
 
 logger = logging.getLogger(__name__)
 
+#: A chosen slot this much more confident than an overlapping one keeps it out of filters.
+DOMINANCE_MARGIN = 0.25
+
 
 class CatalogIndex:
     """A lexical index over a catalog's live items, answering in catalog doc ids.
@@ -188,9 +191,10 @@ def slot_constraints(
 ) -> list[tuple[str, tuple[str, ...], float]]:
     """Constraints from a query's slots: per field, its values and best confidence.
 
-    Only slots of ``fields`` reaching ``min_confidence`` count, and none that a longer chosen
-    slot overlaps (``"blinding lights"`` names a title, not the artist ``Lights``). Fields come
-    best first.
+    Only slots of ``fields`` reaching ``min_confidence`` count, and none that an overlapping
+    chosen slot dominates: by a longer span (``"blinding lights"`` names a title, not the artist
+    ``Lights``) or by a confidence higher by more than ``DOMINANCE_MARGIN`` (``"rock"`` is the
+    genre, not a part of the subgenre ``"hard rock"``). Fields come best first.
     """
     chosen = chosen_slots(query.slots)
     grouped: dict[str, tuple[list[str], float]] = {}
@@ -198,7 +202,12 @@ def slot_constraints(
         if slot.field not in fields or slot.confidence < min_confidence:
             continue
         if any(
-            c.end - c.start > slot.end - slot.start and c.start < slot.end and slot.start < c.end
+            c.start < slot.end
+            and slot.start < c.end
+            and (
+                c.end - c.start > slot.end - slot.start
+                or c.confidence > slot.confidence + DOMINANCE_MARGIN
+            )
             for c in chosen
         ):
             continue
