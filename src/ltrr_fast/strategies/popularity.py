@@ -3,7 +3,8 @@
 Slots of category fields (a genre, a subgenre) select the items carrying any of the matched
 values (every constrained field at once); the strategy returns the best of them by static score
 (popularity). A query without such slots, or whose categories hold no live item, gets the most
-popular items overall. Ties go to the smaller doc id.
+popular items overall. Ties go to the smaller doc id. The ranking of each category is computed
+once and kept until the index's static scores change (:meth:`CatalogIndex.refresh`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from ltrr_fast.strategies.lexical import (
 from ltrr_fast.understanding.parsed import ParsedQuery
 
 logger = logging.getLogger(__name__)
+
+#: Category rankings kept (oldest dropped first); each holds every item of its category.
+CACHE_SIZE = 256
 
 
 class PopularityStrategy(Strategy):
@@ -66,6 +70,8 @@ class PopularityStrategy(Strategy):
         self.min_confidence = float(min_confidence)
         self._overall: np.ndarray | None = None
         self._overall_for: int = -1
+        self._cache: dict[tuple[tuple[str, tuple[str, ...]], ...], np.ndarray] = {}
+        self._cache_for = -1
         self.overall()
 
     def overall(self) -> np.ndarray:
@@ -77,6 +83,22 @@ class PopularityStrategy(Strategy):
             self._overall_for = id(static)
         return self._overall
 
+    def _ranked(self, constraints: list[tuple[str, tuple[str, ...], float]]) -> np.ndarray:
+        """Items of a category, most popular first; categories are few, so rankings are kept."""
+        static = self.index.static
+        if self._cache_for != id(static):
+            self._cache.clear()
+            self._cache_for = id(static)
+        key = tuple((name, tuple(sorted(values))) for name, values, _ in constraints)
+        ranked = self._cache.get(key)
+        if ranked is None:
+            inside = self.index.filter_doc_ids(constraint_filter(constraints))
+            ranked = top_by_score(inside, static, inside.shape[0])
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = ranked
+        return ranked
+
     def retrieve(self, query: ParsedQuery, quota: int, deadline: float) -> Candidates:
         quota = check_quota(quota)
         constraints = slot_constraints(query, self.category_fields, self.min_confidence)
@@ -84,8 +106,7 @@ class PopularityStrategy(Strategy):
         while constraints and doc_ids.shape[0] == 0:
             if time.perf_counter() > deadline:
                 return Candidates.empty(len(self.feature_names))
-            inside = self.index.filter_doc_ids(constraint_filter(constraints))
-            doc_ids = top_by_score(inside, self.index.static, quota)
+            doc_ids = self._ranked(constraints)[:quota]
             constraints = constraints[:-1]
         in_category = doc_ids.shape[0] > 0
         if not in_category:

@@ -9,6 +9,8 @@ Score of a related item: the sum, over the seeds it shares a key with, of
 ``seed_weight * key_weight``, where ``seed_weight = 1 / (1 + seed rank)`` and ``key_weight`` is
 the key's weight (an album ties closer than an artist); ties go to the more popular item, then
 the smaller doc id. Seeds themselves are left out: the lexical strategy already returns them.
+When a seed's artist has very many items, only the most popular ``SHORTLIST_FACTOR * quota``
+of those outside the seeds' albums are scored.
 """
 
 from __future__ import annotations
@@ -21,12 +23,15 @@ import numpy as np
 
 from ltrr_fast.index import BM25Params, Filter
 from ltrr_fast.strategies.base import Candidates, Strategy
-from ltrr_fast.strategies.lexical import CatalogIndex, check_quota
+from ltrr_fast.strategies.lexical import CatalogIndex, check_quota, top_by_score
 from ltrr_fast.understanding.parsed import ParsedQuery
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_KEYS: Mapping[str, float] = {"album_id": 2.0, "artist_name": 1.0}
+#: With more related items than this times the quota, only those sharing the closest key and
+#: the most popular of the rest are scored.
+SHORTLIST_FACTOR = 8
 
 
 class RelatedStrategy(Strategy):
@@ -108,11 +113,25 @@ class RelatedStrategy(Strategy):
         related = np.setdiff1d(self.index.filter_doc_ids(combined), seeds).astype(np.int64)
         if related.shape[0] == 0 or time.perf_counter() > deadline:
             return empty
+        related = self._shortlist(related, seeds.astype(np.int64), quota)
         score, closest, shared = self._score(related, seeds.astype(np.int64))
         popularity = self.index.static[related]
         order = np.lexsort((related, -popularity, -score))[:quota]
         features = np.column_stack([score[order], closest[order], shared[order]])
         return Candidates.from_arrays(related[order], score[order], features)
+
+    def _shortlist(self, related: np.ndarray, seeds: np.ndarray, quota: int) -> np.ndarray:
+        """Every item sharing the closest key, and the most popular others, when too many."""
+        limit = SHORTLIST_FACTOR * quota
+        if related.shape[0] <= limit:
+            return related
+        best_key = max(self.keys, key=lambda k: self.keys[k])
+        codes = self._codes[best_key]
+        seed_codes = codes[seeds]
+        close = np.isin(codes[related], seed_codes[seed_codes >= 0])
+        others = related[~close]
+        keep = top_by_score(others, self.index.static, limit).astype(np.int64)
+        return np.sort(np.concatenate([related[close], keep]))
 
     def _score(
         self, related: np.ndarray, seeds: np.ndarray
