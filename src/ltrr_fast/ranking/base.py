@@ -213,8 +213,7 @@ def write_ranker_file(
     header_raw = json.dumps(header, sort_keys=True).encode("utf-8")
 
     target = pathlib.Path(path)
-    directory = target.parent if str(target.parent) else pathlib.Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(_PREFIX.pack(MAGIC, FORMAT_VERSION, len(header_raw)))

@@ -168,6 +168,14 @@ class LambdaMARTRanker(Ranker):
         """Train a new model on labelled groups of rows (replacing any previous model).
 
         Every input is checked before LightGBM is called; on error the old model stays.
+
+        Raises
+        ------
+        ValueError
+            On non-finite or mis-shaped rows, labels out of range under ``label_transform``,
+            group sizes that do not add up, or no rows at all.
+        RuntimeError
+            If LightGBM itself fails (e.g. parameters it rejects); the message carries its own.
         """
         lightgbm = _lightgbm()
         rows = check_features(X, self.n_features)
