@@ -87,7 +87,7 @@ def test_context_features_lay_out_time_and_user_as_documented():
     x = features([2.0, 1.0], when.timestamp(), user)
     named = dict(zip(features.names, x))
     assert len(x) == features.n_features == 10
-    assert named["bias"] == 1.0 and named["n_tokens"] == 2.0 and named["const"] == 2.0
+    assert named["bias"] == 1.0 and named["query.n_tokens"] == 2.0 and named["const"] == 2.0
     assert named["hour_sin"] == pytest.approx(math.sin(2 * math.pi * 18 / 24))
     assert named["weekday_cos"] == pytest.approx(math.cos(2 * math.pi * when.weekday() / 7))
     assert named["user_history"] == pytest.approx(math.log(10) / math.log(1001))
@@ -105,7 +105,7 @@ def test_context_features_refuse_wrong_width_and_non_finite_values():
     with pytest.raises(ValueError, match="not finite: \\['bad'\\]"):
         features([1.0], 0.0)
     with pytest.raises(ValueError, match="distinct"):
-        ContextFeatures(["bias"])
+        ContextFeatures(["n"], extra={"bias": lambda q, t, u: 1.0})
 
 
 def test_action_features_smooth_rewards_per_kind_of_query():

@@ -5,7 +5,7 @@ how it fares on such requests). :class:`ContextFeatures` lays them out as:
 
 ==================  =====================================================================
 ``bias``            1, so each arm learns its base rate
-query features      whatever query understanding reports (length, slots found, intent,
+``query.{name}``    whatever query understanding reports (length, slots found, intent,
                     script, ...), under the names it gives
 ``hour_sin/cos``    time of day on the unit circle (local hour / 24)
 ``weekday_sin/cos`` day of the week on the unit circle
@@ -88,7 +88,7 @@ class ContextFeatures:
         self.utc_offset_hours = float(utc_offset_hours)
         self.names: tuple[str, ...] = (
             "bias",
-            *self.query_feature_names,
+            *(f"query.{name}" for name in self.query_feature_names),
             "hour_sin",
             "hour_cos",
             "weekday_sin",
@@ -199,6 +199,20 @@ class ActionFeatures:
         fill = self._fill[name]
         fill[0] += min(n_returned / quota, 1.0)
         fill[1] += 1.0
+
+    def state(self) -> dict:
+        """JSON-serialisable statistics, for :meth:`load_state`."""
+        return {
+            "kinds": dict(self._kinds),
+            "hits": [[name, kind, *stats] for (name, kind), stats in self._hits.items()],
+            "fill": {name: list(v) for name, v in self._fill.items()},
+        }
+
+    def load_state(self, state: dict) -> None:
+        """Replace the statistics with those of :meth:`state`."""
+        self._kinds = dict(state["kinds"])
+        self._hits = {(n, k): [float(t), float(c)] for n, k, t, c in state["hits"]}
+        self._fill = {n: [float(a), float(b)] for n, (a, b) in state["fill"].items()}
 
     def matrix(self, strategies: Sequence[str], kind_of_query: str) -> np.ndarray:
         """(n_strategies, n_features) float64, rows in the order given."""

@@ -158,6 +158,24 @@ class EventLog:
                 self._db.execute("ROLLBACK")
                 raise
 
+    def set_shadow_candidates(self, request_id: str, candidates: Mapping[str, Any]) -> None:
+        """Record the candidates shadow strategies found for a logged request."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE requests SET shadow_candidates = ? WHERE request_id = ?",
+                (_encode("shadow_candidates", dict(candidates)), request_id),
+            )
+
+    def backup_to(self, path: str | os.PathLike[str]) -> None:
+        """Copy the whole log into a database file (replacing its contents)."""
+        target = sqlite3.connect(str(path))
+        try:
+            with self._lock:
+                self._db.backup(target)
+            target.execute("PRAGMA journal_mode=WAL")
+        finally:
+            target.close()
+
     def request(self, request_id: str) -> dict[str, Any] | None:
         """One logged request, decoded, or None."""
         with self._lock:

@@ -9,6 +9,7 @@ Exposure counts per doc id are kept here and fed by :meth:`ExploreStrategy.recor
 
 from __future__ import annotations
 
+import ast
 import threading
 import time
 
@@ -101,6 +102,23 @@ class ExploreStrategy(Strategy):
             return out
 
     # Retrieval
+
+    def state(self) -> dict:
+        """Exposure counts and the random generator, JSON-serialisable, for :meth:`load_state`."""
+        with self._lock:
+            return {
+                "exposure": self._exposure.tolist(),
+                "rng": repr(self._rng.bit_generator.state),
+            }
+
+    def load_state(self, state: dict) -> None:
+        """Continue from a :meth:`state`: same exposures, same draws to come."""
+        exposure = np.asarray(state["exposure"], dtype=np.int64)
+        if exposure.ndim != 1 or (exposure < 0).any():
+            raise ValueError("exposure counts must be a flat list of non-negative ints")
+        with self._lock:
+            self._exposure = exposure
+            self._rng.bit_generator.state = ast.literal_eval(state["rng"])
 
     def retrieve(self, query: ParsedQuery, quota: int, deadline: float) -> Candidates:
         vector = embed_query(self.embedder, query.normalized or query.text)

@@ -425,7 +425,8 @@ class MemoryStrategy(Strategy):
         quota = check_quota(quota)
         if not query.normalized or time.perf_counter() > deadline:
             return Candidates.empty(len(self.feature_names))
-        doc_ids, scores, features = self.memory.lookup(query.normalized, quota, now=self.clock())
+        now = query.time if query.time is not None else self.clock()
+        doc_ids, scores, features = self.memory.lookup(query.normalized, quota, now=now)
         return Candidates.from_arrays(doc_ids, scores, features)
 
 

@@ -84,6 +84,22 @@ class PersonalStrategy(Strategy):
                 events = self._history[user_id] = deque(maxlen=self.max_history)
             events.append((int(doc_id), float(weight)))
 
+    def state(self) -> dict:
+        """Every user's history, JSON-serialisable, for :meth:`load_state`."""
+        with self._lock:
+            return {user: [list(e) for e in events] for user, events in self._history.items()}
+
+    def load_state(self, state: dict) -> None:
+        """Replace the histories with those of :meth:`state`."""
+        history = {
+            str(user): deque(
+                ((int(doc_id), float(w)) for doc_id, w in events), maxlen=self.max_history
+            )
+            for user, events in state.items()
+        }
+        with self._lock:
+            self._history = history
+
     def history(self, user_id: str) -> np.ndarray:
         """Doc ids the user acted on, oldest first (``uint32``)."""
         with self._lock:

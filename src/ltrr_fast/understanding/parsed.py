@@ -55,6 +55,11 @@ class ParsedQuery:
     features : numpy.ndarray of float32
         Query features for the bandit and the ranker, named by the
         understanding module's feature names.
+    user : str or None
+        Who asked, when known (personal results use it).
+    time : float or None
+        When the query was asked, in epoch seconds; strategies that decay
+        what they learnt use it instead of the wall clock, so replays agree.
     """
 
     text: str
@@ -65,6 +70,8 @@ class ParsedQuery:
     slots: tuple[Slot, ...] = ()
     intent: str = "unknown"
     features: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    user: str | None = None
+    time: float | None = None
 
     def slot_values(self, field_name: str) -> tuple[str, ...]:
         """Values matched for one field, best first."""
