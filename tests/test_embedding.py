@@ -50,6 +50,9 @@ def test_lsa_vectors_are_unit_length_deterministic_and_shared_by_items_and_queri
     # A query is the same transform as an item holding its text in one field of weight 1.
     as_item = a.embed_fields({"title": ["queen killer"], "artist": [""]})
     np.testing.assert_allclose(a.embed(["queen killer"]), as_item, atol=1e-6)
+    many = TITLES * 2  # more texts than the few-rows path takes: the sparse path
+    one_by_one = np.concatenate([a.embed([t]) for t in many])
+    np.testing.assert_allclose(one_by_one, a.embed(many), atol=1e-6)
     nearest = np.argmax(items @ a.embed(["killer queen"])[0])
     assert TITLES[nearest] == "Killer Queen"
 

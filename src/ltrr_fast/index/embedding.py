@@ -26,6 +26,7 @@ from ltrr_fast.index.randomized_svd import randomized_svd
 logger = logging.getLogger(__name__)
 
 LSA_FORMAT_VERSION = 1
+_FEW_ROWS = 16  # up to this many texts are projected without a sparse matrix
 Columns = Mapping[str, Sequence[str]]
 
 
@@ -103,6 +104,7 @@ class LSAEmbedder:
         self._vocabulary: dict[str, int] = {}
         self._idf = np.zeros(0, dtype=np.float32)
         self._components = np.zeros((0, 0), dtype=np.float32)  # (dim, n_features)
+        self._projection = np.zeros((0, 0), dtype=np.float32)  # its transpose, C order
         self._word_cache: dict[str, list[str]] = {}
 
     @property
@@ -156,7 +158,7 @@ class LSAEmbedder:
             raise ValueError(f"too few items or features for an SVD: shape {matrix.shape}")
         if rank < self._dim:
             logger.info("LSA dimension capped at %d by the data (asked %d)", rank, self._dim)
-        self._components = randomized_svd(matrix, rank, self.n_iter, self.seed)
+        self._set_components(randomized_svd(matrix, rank, self.n_iter, self.seed))
         self._dim = rank
         logger.info("fitted LSA on %d items, %d features, dim %d", n_items, len(kept), rank)
         return self
@@ -173,7 +175,10 @@ class LSAEmbedder:
         """Item vectors from text fields, L2-normalised; the fitted transform."""
         self._check_fitted()
         rows = self._feature_rows(_as_columns(columns), field_weights)
-        projected = np.asarray(self._tfidf(rows) @ self._components.T, dtype=np.float32)
+        if len(rows) <= _FEW_ROWS:
+            projected = self._project_few(rows)
+        else:
+            projected = np.asarray(self._tfidf(rows) @ self._projection, dtype=np.float32)
         return _normalize_rows(projected)
 
     # Persistence
@@ -245,10 +250,15 @@ class LSAEmbedder:
             seed=config["seed"],
         )
         self._vocabulary = {f: i for i, f in enumerate(vocabulary)}
-        self._idf, self._components = idf, components
+        self._idf = idf
+        self._set_components(components)
         return self
 
     # Internals
+
+    def _set_components(self, components: np.ndarray) -> None:
+        self._components = components
+        self._projection = np.ascontiguousarray(components.T)
 
     def _check_fitted(self) -> None:
         if not self.fitted:
@@ -288,6 +298,20 @@ class LSAEmbedder:
                 for feature, tf in counts.items():
                     row[feature] = row.get(feature, 0.0) + weight * (1.0 + math.log(tf))
         return rows
+
+    def _project_few(self, rows: list[dict[str, float]]) -> np.ndarray:
+        """The TF-IDF rows projected without building a sparse matrix (queries)."""
+        out = np.zeros((len(rows), self._projection.shape[1]), dtype=np.float32)
+        vocabulary = self._vocabulary
+        for i, row in enumerate(rows):
+            pairs = [(vocabulary[f], tf) for f, tf in row.items() if f in vocabulary]
+            if not pairs:
+                continue
+            cols = np.fromiter((j for j, _ in pairs), dtype=np.int64, count=len(pairs))
+            values = np.fromiter((tf for _, tf in pairs), dtype=np.float32, count=len(pairs))
+            values *= self._idf[cols]
+            out[i] = (values / np.linalg.norm(values)) @ self._projection[cols]
+        return out
 
     def _tfidf(self, rows: list[dict[str, float]]) -> sp.csr_matrix:
         """Rows as an L2-normalised TF-IDF matrix over the fitted vocabulary."""

@@ -146,7 +146,8 @@ class VectorIndex:
 
     def add(self, doc_id: int, vector: np.ndarray) -> None:
         """Add one vector, replacing the vector this doc id had."""
-        self.add_batch([doc_id], np.asarray(vector)[None, ...] if _is_array(vector) else [vector])
+        vectors = vector[None, ...] if isinstance(vector, np.ndarray) else [vector]
+        self.add_batch([doc_id], vectors)
 
     def add_batch(self, doc_ids: Iterable[int] | np.ndarray, vectors: np.ndarray) -> None:
         """Add many vectors; all or nothing. A later duplicate doc id replaces an earlier one.
@@ -243,7 +244,8 @@ class VectorIndex:
         matrix = as_matrix(query, self._dim, "query", zero_ok=self._metric != "cos")
         if matrix.shape[0] != 1:
             raise ValueError(f"search takes one query vector, got {matrix.shape[0]}")
-        return self.search_batch(matrix, k, allowed=allowed, exact=exact)[0]
+        found = self._search_checked(matrix, k, allowed, exact)
+        return VectorHits(found.doc_ids, found.distances, self._metric)
 
     def search_batch(
         self,
@@ -255,6 +257,11 @@ class VectorIndex:
     ) -> BatchVectorHits:
         """The ``k`` nearest vectors of each query, in CSR form (see :meth:`search`)."""
         matrix = as_matrix(queries, self._dim, "queries", zero_ok=self._metric != "cos")
+        return self._search_checked(matrix, k, allowed, exact)
+
+    def _search_checked(
+        self, matrix: np.ndarray, k: int, allowed: object, exact: bool | None
+    ) -> BatchVectorHits:
         k = check_int("k", k, low=0)
         if exact is not None and not isinstance(exact, bool):
             raise TypeError(f"exact must be a bool or None, got {type(exact).__name__}")
@@ -491,7 +498,3 @@ def _new_usearch(
         expansion_add=expansion_add,
         expansion_search=expansion_search,
     )
-
-
-def _is_array(value: object) -> bool:
-    return isinstance(value, np.ndarray)
