@@ -83,7 +83,7 @@ class SemanticStrategy(Strategy):
         doc_ids = np.concatenate([hits.doc_ids for hits, _ in parts])
         scores = np.concatenate([hits.scores for hits, _ in parts])
         matched = np.concatenate([np.full(len(hits), flag, np.float32) for hits, flag in parts])
-        keep = _first_occurrences(doc_ids)
+        keep = _first_occurrences(doc_ids) if len(parts) > 1 else np.ones(len(doc_ids), bool)
         if self.catalog is not None:
             keep &= self.catalog.is_live(doc_ids)
         doc_ids, scores, matched = (
