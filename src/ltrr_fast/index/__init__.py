@@ -11,6 +11,7 @@ from ltrr_fast.index.lexical import (
     IndexFormatError,
     LexicalIndex,
 )
+from ltrr_fast.index.vectors import VectorIndex
 
 __all__ = [
     "VARIANTS",
@@ -20,4 +21,5 @@ __all__ = [
     "Hits",
     "IndexFormatError",
     "LexicalIndex",
+    "VectorIndex",
 ]

@@ -15,13 +15,15 @@ import math
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
-import scipy.sparse as sp
 
 from ltrr_fast.index.lexical import LexicalIndex
 from ltrr_fast.index.randomized_svd import randomized_svd
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 logger = logging.getLogger(__name__)
 
@@ -315,6 +317,8 @@ class LSAEmbedder:
 
     def _tfidf(self, rows: list[dict[str, float]]) -> sp.csr_matrix:
         """Rows as an L2-normalised TF-IDF matrix over the fitted vocabulary."""
+        import scipy.sparse as sp  # scipy is needed to fit and for batches, not for queries
+
         vocabulary = self._vocabulary
         indptr = np.zeros(len(rows) + 1, dtype=np.int64)
         indices: list[int] = []

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 
 def randomized_svd(matrix: sp.csr_matrix, rank: int, n_iter: int, seed: int) -> np.ndarray:
