@@ -66,6 +66,7 @@ class CatalogIndex:
         self.static_name = static_name
         self.index = LexicalIndex(fields=catalog.text_fields, stopwords=stopwords, stemmer=stemmer)
         self._to_catalog = np.zeros(0, dtype=np.uint32)
+        self._ascending = True  # internal order equals catalog order: no sort needed
         self._static = np.zeros(0, dtype=np.float32)
         self.refresh(np.flatnonzero(catalog.live_mask()))
 
@@ -110,6 +111,9 @@ class CatalogIndex:
             mapping[: self._to_catalog.shape[0]] = self._to_catalog
             mapping[first : last + 1] = keep
             self._to_catalog = mapping
+            # Dead internal ids are never returned, so only live ones need to ascend.
+            live_internal = mapping[self.index.filter_doc_ids(Filter.all())]
+            self._ascending = bool(np.all(np.diff(live_internal.astype(np.int64)) > 0))
         self._static = self._catalog_static()
         logger.debug("catalog index refreshed %d items (%d live)", doc_ids.size, keep.size)
 
@@ -136,7 +140,8 @@ class CatalogIndex:
 
     def filter_doc_ids(self, filter: Filter) -> np.ndarray:
         """Catalog doc ids (ascending) of the live items that pass a filter."""
-        return np.sort(self.to_catalog(self.index.filter_doc_ids(filter)))
+        doc_ids = self.to_catalog(self.index.filter_doc_ids(filter))
+        return doc_ids if self._ascending else np.sort(doc_ids)
 
 
 def check_quota(quota: object) -> int:

@@ -110,7 +110,8 @@ class RelatedStrategy(Strategy):
         combined = parts[0]
         for part in parts[1:]:
             combined = combined | part
-        related = np.setdiff1d(self.index.filter_doc_ids(combined), seeds).astype(np.int64)
+        related = self.index.filter_doc_ids(combined).astype(np.int64)
+        related = related[~np.isin(related, seeds)]
         if related.shape[0] == 0 or time.perf_counter() > deadline:
             return empty
         related = self._shortlist(related, seeds.astype(np.int64), quota)

@@ -140,8 +140,9 @@ class StructuredStrategy(Strategy):
             inside = self.index.filter_doc_ids(filter)
             if inside.shape[0] == 0:
                 return None
-            rest = np.setdiff1d(inside, doc_ids, assume_unique=True)
-            extra = top_by_score(rest, self.index.static, quota - doc_ids.shape[0])
+            # The best of the filter by static score, less the text matches already taken.
+            extra = top_by_score(inside, self.index.static, quota)
+            extra = extra[~np.isin(extra, doc_ids)][: quota - doc_ids.shape[0]]
             matched = np.concatenate(
                 [np.ones(doc_ids.shape[0], np.float32), np.zeros(extra.shape[0], np.float32)]
             )

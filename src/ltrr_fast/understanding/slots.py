@@ -5,15 +5,16 @@ indexed three ways: by its whole normalised text (exact matches cost one dict lo
 of its words (posting lists sorted shortest value first), and through a delete neighbourhood
 of the word vocabulary (each word with one letter removed, two for long words), which finds the
 vocabulary words within a small edit distance of a misspelt query word without comparing it to
-the whole vocabulary. Candidates found this way are then scored with rapidfuzz.
+the whole vocabulary. Candidates found this way are then scored with rapidfuzz. Only query
+words absent from the vocabulary are looked up as typos.
 
 Confidence of a span matched to a value:
 
 * exact match of the whole value: 1;
 * whole value, with typos: the rapidfuzz ``ratio`` of span and value, in [0, 1];
-* part of a value (``"taylor"`` in ``"taylor swift"``): the ratio of the span to the best window
-  of the value times ``0.5 + 0.5 * coverage`` (the share of the value's characters the window
-  holds), times ``0.5 + 0.5 * idf`` (how rare the span's rarest word is among the field's
+* part of a value (``"taylor"`` in ``"taylor swift"``): the rapidfuzz ``partial_ratio`` of the
+  span within the value, times ``0.5 + 0.5 * coverage`` (the share of the value's characters
+  the best-aligned window holds), times ``0.5 + 0.5 * idf`` (how rare the span's rarest word is among the field's
   values, scaled to [0, 1]), times ``0.7 + 0.3 * prominence`` (how many items carry the value,
   on a log scale relative to the field's most common value).
 """
