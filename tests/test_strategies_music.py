@@ -14,7 +14,7 @@ from ltrr_fast.datasets.music import (
     load_spotify,
     music_records,
 )
-from ltrr_fast.index import BM25Params
+from ltrr_fast.index import BM25Params, Filter
 from ltrr_fast.index.catalog import Catalog
 from ltrr_fast.strategies import run_strategy
 from ltrr_fast.strategies.lexical import CatalogIndex, LexicalStrategy
@@ -261,8 +261,7 @@ def test_popularity_follows_deletes_after_a_refresh():
     pop = ParsedQuery("pop", "pop", ("pop",), slots=(Slot("genre", "pop", 0, 1, 1.0),))
     assert strategy.retrieve(pop, 3, time.perf_counter() + 5).doc_ids.tolist() == [1, 2, 3]
     catalog.delete("s1")
-    index.refresh([1])
-    strategy = PopularityStrategy(index, ("genre",))
+    index.refresh([1])  # the strategy's cached rankings follow
     assert strategy.retrieve(pop, 3, time.perf_counter() + 5).doc_ids.tolist() == [2, 3, 0]
     blank = ParsedQuery("", "", ())
     assert strategy.retrieve(blank, 9, time.perf_counter() + 5).doc_ids.tolist() == [2, 3, 0]
@@ -320,3 +319,20 @@ def test_strategies_refuse_bad_configuration(s):
         RelatedStrategy(s.index, {"label": 1.0})
     with pytest.raises(TypeError, match="quota must be an int"):
         s.lexical.retrieve(s.understanding.parse("queen"), 2.5, time.perf_counter() + 5)
+
+
+def test_catalog_index_refresh_follows_replaced_and_deleted_items():
+    catalog = Catalog(("title",), ("genre",), ("popularity",))
+    catalog.add(
+        [{"id": f"s{i}", "fields": {"title": t}} for i, t in enumerate(["a b", "b c", "c d"])]
+    )
+    index = CatalogIndex(catalog)
+    assert index.search("b", 5)[0].tolist() == [0, 1]
+    catalog.add([{"id": "s0", "fields": {"title": "x y"}}])  # replaced, keeps doc id 0
+    catalog.delete("s1")
+    catalog.add([{"id": "s3", "fields": {"title": "b x"}}])  # new, doc id 3
+    index.refresh([0, 1, 3])
+    assert index.search("b", 5)[0].tolist() == [3]
+    assert sorted(index.search("x", 5)[0].tolist()) == [0, 3]
+    assert index.version == 2
+    assert index.filter_doc_ids(Filter.all()).tolist() == [0, 2, 3]

@@ -9,6 +9,7 @@ structured, popularity and related strategies share one such index.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 
@@ -22,6 +23,8 @@ from ltrr_fast.understanding.parsed import ParsedQuery
 
 logger = logging.getLogger(__name__)
 
+#: Filter rankings a CatalogIndex keeps (see :meth:`CatalogIndex.ranked`).
+RANKING_CACHE_SIZE = 1024
 #: A chosen slot this much more confident than an overlapping one keeps it out of filters.
 DOMINANCE_MARGIN = 0.25
 
@@ -67,6 +70,10 @@ class CatalogIndex:
         self.index = LexicalIndex(fields=catalog.text_fields, stopwords=stopwords, stemmer=stemmer)
         self._to_catalog = np.zeros(0, dtype=np.uint32)
         self._ascending = True  # internal order equals catalog order: no sort needed
+        self._lock = threading.Lock()
+        #: Incremented by every :meth:`refresh`; caches built on the index compare it.
+        self.version = 0
+        self._rankings: dict[tuple[tuple[str, tuple[str, ...]], ...], np.ndarray] = {}
         self._static = np.zeros(0, dtype=np.float32)
         self.refresh(np.flatnonzero(catalog.live_mask()))
 
@@ -115,6 +122,9 @@ class CatalogIndex:
             live_internal = mapping[self.index.filter_doc_ids(Filter.all())]
             self._ascending = bool(np.all(np.diff(live_internal.astype(np.int64)) > 0))
         self._static = self._catalog_static()
+        with self._lock:
+            self._rankings.clear()
+            self.version += 1
         logger.debug("catalog index refreshed %d items (%d live)", doc_ids.size, keep.size)
 
     def _catalog_static(self) -> np.ndarray:
@@ -137,6 +147,25 @@ class CatalogIndex:
         """Top-k catalog doc ids (uint32) and BM25 scores (float32) for a query."""
         hits: Hits = self.index.search(query, k, params=params, filter=filter)
         return self.to_catalog(hits.doc_ids), hits.scores
+
+    def ranked(self, constraints: Sequence[tuple[str, tuple[str, ...], float]]) -> np.ndarray:
+        """Doc ids passing :func:`constraint_filter` of ``constraints``, best static score first.
+
+        Rankings are kept (the oldest of ``RANKING_CACHE_SIZE`` dropped first) until
+        :meth:`refresh`; categories and artists recur across queries, so most are computed once.
+        Do not modify the returned array.
+        """
+        key = tuple((name, tuple(sorted(values))) for name, values, _ in constraints)
+        with self._lock:
+            ranking = self._rankings.get(key)
+        if ranking is None:
+            inside = self.filter_doc_ids(constraint_filter(constraints))
+            ranking = top_by_score(inside, self._static, inside.shape[0])
+            with self._lock:
+                if len(self._rankings) >= RANKING_CACHE_SIZE:
+                    self._rankings.pop(next(iter(self._rankings)))
+                self._rankings[key] = ranking
+        return ranking
 
     def filter_doc_ids(self, filter: Filter) -> np.ndarray:
         """Catalog doc ids (ascending) of the live items that pass a filter."""

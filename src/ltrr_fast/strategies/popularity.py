@@ -4,7 +4,7 @@ Slots of category fields (a genre, a subgenre) select the items carrying any of 
 values (every constrained field at once); the strategy returns the best of them by static score
 (popularity). A query without such slots, or whose categories hold no live item, gets the most
 popular items overall. Ties go to the smaller doc id. The ranking of each category is computed
-once and kept until the index's static scores change (:meth:`CatalogIndex.refresh`).
+once and kept until the index is refreshed (:meth:`CatalogIndex.ranked`).
 """
 
 from __future__ import annotations
@@ -19,16 +19,12 @@ from ltrr_fast.strategies.base import Candidates, Strategy
 from ltrr_fast.strategies.lexical import (
     CatalogIndex,
     check_quota,
-    constraint_filter,
     slot_constraints,
     top_by_score,
 )
 from ltrr_fast.understanding.parsed import ParsedQuery
 
 logger = logging.getLogger(__name__)
-
-#: Category rankings kept (oldest dropped first); each holds every item of its category.
-CACHE_SIZE = 256
 
 
 class PopularityStrategy(Strategy):
@@ -70,34 +66,15 @@ class PopularityStrategy(Strategy):
         self.min_confidence = float(min_confidence)
         self._overall: np.ndarray | None = None
         self._overall_for: int = -1
-        self._cache: dict[tuple[tuple[str, tuple[str, ...]], ...], np.ndarray] = {}
-        self._cache_for = -1
         self.overall()
 
     def overall(self) -> np.ndarray:
         """Every live doc id, most popular first (cached until the index is refreshed)."""
-        static = self.index.static
-        if self._overall is None or self._overall_for != id(static):
+        if self._overall is None or self._overall_for != self.index.version:
             live = np.flatnonzero(self.index.catalog.live_mask())
-            self._overall = top_by_score(live, static, live.shape[0])
-            self._overall_for = id(static)
+            self._overall = top_by_score(live, self.index.static, live.shape[0])
+            self._overall_for = self.index.version
         return self._overall
-
-    def _ranked(self, constraints: list[tuple[str, tuple[str, ...], float]]) -> np.ndarray:
-        """Items of a category, most popular first; categories are few, so rankings are kept."""
-        static = self.index.static
-        if self._cache_for != id(static):
-            self._cache.clear()
-            self._cache_for = id(static)
-        key = tuple((name, tuple(sorted(values))) for name, values, _ in constraints)
-        ranked = self._cache.get(key)
-        if ranked is None:
-            inside = self.index.filter_doc_ids(constraint_filter(constraints))
-            ranked = top_by_score(inside, static, inside.shape[0])
-            if len(self._cache) >= CACHE_SIZE:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[key] = ranked
-        return ranked
 
     def retrieve(self, query: ParsedQuery, quota: int, deadline: float) -> Candidates:
         quota = check_quota(quota)
@@ -106,7 +83,7 @@ class PopularityStrategy(Strategy):
         while constraints and doc_ids.shape[0] == 0:
             if time.perf_counter() > deadline:
                 return Candidates.empty(len(self.feature_names))
-            doc_ids = self._ranked(constraints)[:quota]
+            doc_ids = self.index.ranked(constraints)[:quota]
             constraints = constraints[:-1]
         in_category = doc_ids.shape[0] > 0
         if not in_category:

@@ -18,14 +18,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ltrr_fast.index import BM25Params, Filter
+from ltrr_fast.index import BM25Params
 from ltrr_fast.strategies.base import Candidates, Strategy
 from ltrr_fast.strategies.lexical import (
     CatalogIndex,
     check_quota,
     constraint_filter,
     slot_constraints,
-    top_by_score,
 )
 from ltrr_fast.understanding.parsed import ParsedQuery
 
@@ -113,7 +112,7 @@ class StructuredStrategy(Strategy):
         while constraints:
             if time.perf_counter() > deadline:
                 return Candidates.empty(n_features)
-            found = self._constrained(text, params, constraint_filter(constraints), quota)
+            found = self._constrained(text, params, constraints, quota)
             if found is not None:
                 doc_ids, scores, matched = found
                 features = np.column_stack(
@@ -129,19 +128,24 @@ class StructuredStrategy(Strategy):
         return Candidates.from_arrays(doc_ids, scores, features)
 
     def _constrained(
-        self, text: str, params: BM25Params, filter: Filter | None, quota: int
+        self,
+        text: str,
+        params: BM25Params,
+        constraints: list[tuple[str, tuple[str, ...], float]],
+        quota: int,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Text matches inside the filter, then its other items by static score; None if empty."""
         doc_ids = np.zeros(0, dtype=np.uint32)
         scores = np.zeros(0, dtype=np.float32)
         if text:
+            filter = constraint_filter(constraints)
             doc_ids, scores = self.index.search(text, quota, params=params, filter=filter)
         if doc_ids.shape[0] < quota:
-            inside = self.index.filter_doc_ids(filter)
-            if inside.shape[0] == 0:
+            ranking = self.index.ranked(constraints)
+            if ranking.shape[0] == 0:
                 return None
             # The best of the filter by static score, less the text matches already taken.
-            extra = top_by_score(inside, self.index.static, quota)
+            extra = ranking[:quota]
             extra = extra[~np.isin(extra, doc_ids)][: quota - doc_ids.shape[0]]
             matched = np.concatenate(
                 [np.ones(doc_ids.shape[0], np.float32), np.zeros(extra.shape[0], np.float32)]
