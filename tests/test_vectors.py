@@ -170,8 +170,15 @@ def test_queries_of_the_wrong_dimension_or_zero_norm_are_refused():
     index.add(1, np.ones(8))
     with pytest.raises(ValueError, match="dimension 8, got 9"):
         index.search(np.ones(9))
-    with pytest.raises(ValueError, match="all zero"):
-        index.search(np.zeros(8))
+    for dtype in (np.float64, np.float32):  # float32 takes the lean single-query path
+        with pytest.raises(ValueError, match="all zero"):
+            index.search(np.zeros(8, dtype))
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            index.search(np.full(8, np.nan, dtype))
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            index.search(np.r_[np.ones(7), np.inf].astype(dtype))
+    huge = np.full(8, 3e38, np.float32)  # finite, though its squared norm overflows
+    assert index.search(huge, 1).doc_ids.tolist() == [1]
     with pytest.raises(ValueError, match="dimension 8, got 7"):
         index.add(2, np.ones(7))
     # Under inner product and L2 a zero vector is a point like any other: no NaN anywhere.

@@ -16,22 +16,25 @@ from __future__ import annotations
 
 import logging
 import os
-import struct
 import threading
-import zlib
 from collections.abc import Iterable
 
 import numpy as np
 
 from ltrr_fast.index.vector_checks import (
     MAX_DOC_ID,
-    METRICS,
     as_doc_ids,
     as_matrix,
     check_int,
     metric_name,
     usearch_distances,
     write_atomically,
+)
+from ltrr_fast.index.vector_file import (
+    FORMAT_VERSION,
+    VectorFormatError,
+    pack_header,
+    read_file,
 )
 from ltrr_fast.index.vector_hits import (
     BatchVectorHits,
@@ -42,19 +45,21 @@ from ltrr_fast.index.vector_hits import (
     usearch_counts,
 )
 
+__all__ = [
+    "FILTER_EXACT_FRACTION",
+    "FORMAT_VERSION",
+    "BatchVectorHits",
+    "VectorFormatError",
+    "VectorHits",
+    "VectorIndex",
+]
+
 logger = logging.getLogger(__name__)
 
 #: Allowed sets below this fraction of the index are searched exactly.
 FILTER_EXACT_FRACTION = 0.05
-FORMAT_VERSION = 1
-_MAGIC = b"LTRRVEC\x00"
-# magic, version, dim, metric code, count, exact_threshold, connectivity, expansion_add,
-# expansion_search, payload length, payload CRC-32
-_HEADER = struct.Struct("<8sIIIQQIIIQI")
-
-
-class VectorFormatError(ValueError):
-    """A vector index file that is foreign, truncated, corrupt or of another version."""
+_NO_IDS = np.zeros(0, dtype=np.uint32)
+_NO_DISTANCES = np.zeros(0, dtype=np.float32)
 
 
 class VectorIndex:
@@ -241,6 +246,15 @@ class VectorIndex:
             Force an exact scan (True) or the graph (False); by default exact below
             ``exact_threshold`` live vectors.
         """
+        if allowed is None and exact is None and self._plain_query(query):
+            k = check_int("k", k, low=0)
+            with self._lock:  # the common case, kept lean: one float32 vector, no filter
+                if k == 0 or self._n_live == 0:
+                    return VectorHits(_NO_IDS, _NO_DISTANCES, self._metric)
+                found = self._index.search(
+                    query, min(k, self._n_live), exact=self._n_live <= self._exact_threshold
+                )
+                return VectorHits(found.keys.astype(np.uint32), found.distances, self._metric)
         matrix = as_matrix(query, self._dim, "query", zero_ok=self._metric != "cos")
         if matrix.shape[0] != 1:
             raise ValueError(f"search takes one query vector, got {matrix.shape[0]}")
@@ -293,18 +307,17 @@ class VectorIndex:
         path = os.fspath(path)
         with self._lock:
             payload = bytes(self._index.save())
-            header = _HEADER.pack(
-                _MAGIC,
-                FORMAT_VERSION,
-                self._dim,
-                METRICS.index(self._metric),
-                self._n_live,
-                self._exact_threshold,
-                self._connectivity,
-                self._expansion_add,
-                self._expansion_search,
-                len(payload),
-                zlib.crc32(payload),
+            header = pack_header(
+                {
+                    "dim": self._dim,
+                    "metric": self._metric,
+                    "count": self._n_live,
+                    "exact_threshold": self._exact_threshold,
+                    "connectivity": self._connectivity,
+                    "expansion_add": self._expansion_add,
+                    "expansion_search": self._expansion_search,
+                },
+                payload,
             )
         write_atomically(path, header, payload)
 
@@ -324,48 +337,19 @@ class VectorIndex:
         for a foreign, truncated, corrupt or future-version file and ``OSError`` when the file
         cannot be read.
         """
-        with open(os.fspath(path), "rb") as handle:
-            data = handle.read()
-        if len(data) < _HEADER.size or data[:8] != _MAGIC:
-            raise VectorFormatError(f"{os.fspath(path)!r} is not a vector index file")
-        (
-            _,
-            version,
-            file_dim,
-            metric_code,
-            count,
-            exact_threshold,
-            connectivity,
-            expansion_add,
-            expansion_search,
-            n_payload,
-            crc,
-        ) = _HEADER.unpack_from(data)
-        if version != FORMAT_VERSION:
-            raise VectorFormatError(
-                f"vector index format version {version} not supported (this build reads "
-                f"version {FORMAT_VERSION})"
-            )
-        if metric_code >= len(METRICS) or file_dim == 0:
-            raise VectorFormatError(f"corrupt vector index header in {os.fspath(path)!r}")
-        file_metric = METRICS[metric_code]
+        settings, payload = read_file(path)
+        file_dim, file_metric, count = settings["dim"], settings["metric"], settings["count"]
         if dim is not None and check_int("dim", dim) != file_dim:
             raise ValueError(f"vector index has dimension {file_dim}, expected {dim}")
         if metric is not None and metric_name(metric) != file_metric:
             raise ValueError(f"vector index has metric {file_metric!r}, expected {metric!r}")
-        payload = data[_HEADER.size :]
-        if len(payload) != n_payload or zlib.crc32(payload) != crc:
-            raise VectorFormatError(
-                f"vector index {os.fspath(path)!r} is truncated or corrupt (payload of "
-                f"{len(payload)} bytes, header says {n_payload}, or its checksum differs)"
-            )
         self = cls(
             file_dim,
             file_metric,
-            exact_threshold=exact_threshold,
-            connectivity=connectivity,
-            expansion_add=expansion_add,
-            expansion_search=expansion_search,
+            exact_threshold=settings["exact_threshold"],
+            connectivity=settings["connectivity"],
+            expansion_add=settings["expansion_add"],
+            expansion_search=settings["expansion_search"],
             threads=threads,
         )
         try:
@@ -386,6 +370,19 @@ class VectorIndex:
         return self
 
     # Internals (the lock is held)
+
+    def _plain_query(self, query: object) -> bool:
+        """A 1-d float32 vector of the right length whose values are finite (non-zero for
+        cosine): its squared norm is finite and positive, which one dot product tells."""
+        if not (
+            isinstance(query, np.ndarray)
+            and query.dtype == np.float32
+            and query.shape == (self._dim,)
+            and query.flags.c_contiguous
+        ):
+            return False
+        square = float(np.dot(query, query))
+        return np.isfinite(square) and (square > 0 or self._metric != "cos")
 
     def _grow(self, n: int) -> None:
         if n > self._live.shape[0]:
