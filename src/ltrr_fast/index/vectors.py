@@ -381,7 +381,8 @@ class VectorIndex:
             and query.flags.c_contiguous
         ):
             return False
-        square = float(np.dot(query, query))
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow goes the long way
+            square = float(np.dot(query, query))
         return np.isfinite(square) and (square > 0 or self._metric != "cos")
 
     def _grow(self, n: int) -> None:
