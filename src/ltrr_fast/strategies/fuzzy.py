@@ -106,11 +106,13 @@ class FuzzyStrategy(Strategy):
         ids = ids.astype(np.int64).ravel().tolist()
         if not ids:
             return
-        columns = {name: self.catalog.texts(name) for name in self.fields}
+        if len(ids) > 1000:  # many items: one copy of each column beats a lookup per item
+            columns = {name: self.catalog.texts(name) for name in self.fields}
+            texts = {name: [columns[name][d] for d in ids] for name in self.fields}
+        else:
+            texts = {name: [self.catalog.text(name, d) for d in ids] for name in self.fields}
         with self._lock:
-            grams = {
-                name: [self._gram_text(columns[name][d]) for d in ids] for name in self.fields
-            }
+            grams = {name: [self._gram_text(t) for t in texts[name]] for name in self.fields}
         self._grams.add_batch([str(d) for d in ids], grams)
         logger.debug("fuzzy index holds %d items", len(self._grams))
 
