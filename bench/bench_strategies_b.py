@@ -10,7 +10,8 @@ up, so the difference is ours alone). Run:
 
     pytest bench/bench_strategies_b.py -p no:cacheprovider \\
         --benchmark-json bench/results/strategies_b.json
-    python bench/bench_strategies_b.py bench/results/strategies_b.json > bench/results/strategies_b.md
+    python bench/bench_strategies_b.py bench/results/strategies_b.json \\
+        > bench/results/strategies_b.md
 """
 
 from __future__ import annotations

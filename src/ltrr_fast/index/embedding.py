@@ -14,38 +14,36 @@ import logging
 import math
 import os
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ltrr_fast.index.encoders import (
+    CallableEmbedder,
+    Columns,
+    Embedder,
+    as_columns,
+    as_texts,
+    embed_catalog,
+    embed_query,
+    field_weights_for,
+    int_at_least,
+    n_rows,
+    normalize_rows,
+)
 from ltrr_fast.index.lexical import LexicalIndex
 from ltrr_fast.index.randomized_svd import randomized_svd
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
+__all__ = ["CallableEmbedder", "Embedder", "LSAEmbedder", "embed_catalog", "embed_query"]
+
 logger = logging.getLogger(__name__)
 
 LSA_FORMAT_VERSION = 1
 _FEW_ROWS = 16  # up to this many texts are projected without a sparse matrix
-Columns = Mapping[str, Sequence[str]]
-
-
-@runtime_checkable
-class Embedder(Protocol):
-    """What the vector strategies need of an embedder."""
-
-    @property
-    def dim(self) -> int: ...
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Query vectors, shape ``(len(texts), dim)``; an all-zero row when a text is empty."""
-
-    def embed_fields(
-        self, columns: Columns, field_weights: Mapping[str, float] | None = None
-    ) -> np.ndarray:
-        """Item vectors from text fields given column-wise (field name to one text per item)."""
 
 
 class LSAEmbedder:
@@ -89,19 +87,19 @@ class LSAEmbedder:
         n_iter: int = 4,
         seed: int = 0,
     ) -> None:
-        self._dim = _int_at_least("dim", dim, 1)
+        self._dim = int_at_least("dim", dim, 1)
         if char_ngrams is not None:
-            _int_at_least("char_ngrams", char_ngrams, 1)
+            int_at_least("char_ngrams", char_ngrams, 1)
         if not isinstance(words, bool):
             raise TypeError(f"words must be a bool, got {type(words).__name__}")
         if char_ngrams is None and not words:
             raise ValueError("an LSA embedder needs words or character n-grams (or both)")
         self.char_ngrams = char_ngrams
         self.words = words
-        self.min_df = _int_at_least("min_df", min_df, 1)
-        self.max_features = _int_at_least("max_features", max_features, 1)
-        self.n_iter = _int_at_least("n_iter", n_iter, 0)
-        self.seed = _int_at_least("seed", seed, 0)
+        self.min_df = int_at_least("min_df", min_df, 1)
+        self.max_features = int_at_least("max_features", max_features, 1)
+        self.n_iter = int_at_least("n_iter", n_iter, 0)
+        self.seed = int_at_least("seed", seed, 0)
         self._analyzer = LexicalIndex(fields=("text",))
         self._vocabulary: dict[str, int] = {}
         self._idf = np.zeros(0, dtype=np.float32)
@@ -135,8 +133,8 @@ class LSAEmbedder:
         ``columns`` maps field names to one text per item (or is a plain list of texts);
         ``field_weights`` scales each field's term frequencies (fields left out weigh 1).
         """
-        columns = _as_columns(columns)
-        n_items = _n_rows(columns)
+        columns = as_columns(columns)
+        n_items = n_rows(columns)
         if n_items < 2:
             raise ValueError(f"fitting needs at least 2 items, got {n_items}")
         rows = self._feature_rows(columns, field_weights)
@@ -169,19 +167,19 @@ class LSAEmbedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Query vectors, one row per text, L2-normalised (all zero for a text with no feature)."""
-        return self.embed_fields({"text": _as_texts(texts, "texts")})
+        return self.embed_fields({"text": as_texts(texts, "texts")})
 
     def embed_fields(
         self, columns: Columns, field_weights: Mapping[str, float] | None = None
     ) -> np.ndarray:
         """Item vectors from text fields, L2-normalised; the fitted transform."""
         self._check_fitted()
-        rows = self._feature_rows(_as_columns(columns), field_weights)
+        rows = self._feature_rows(as_columns(columns), field_weights)
         if len(rows) <= _FEW_ROWS:
             projected = self._project_few(rows)
         else:
             projected = np.asarray(self._tfidf(rows) @ self._projection, dtype=np.float32)
-        return _normalize_rows(projected)
+        return normalize_rows(projected)
 
     # Persistence
 
@@ -285,8 +283,8 @@ class LSAEmbedder:
         self, columns: Columns, field_weights: Mapping[str, float] | None
     ) -> list[dict[str, float]]:
         """Per item, feature to weighted sublinear term frequency."""
-        weights = _field_weights(columns, field_weights)
-        rows: list[dict[str, float]] = [{} for _ in range(_n_rows(columns))]
+        weights = field_weights_for(columns, field_weights)
+        rows: list[dict[str, float]] = [{} for _ in range(n_rows(columns))]
         for name, texts in columns.items():
             weight = weights[name]
             if weight == 0.0:
@@ -337,185 +335,3 @@ class LSAEmbedder:
         norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
         return sp.csr_matrix(sp.diags(1.0 / norms.astype(np.float32)) @ matrix)
-
-
-class CallableEmbedder:
-    """Any encoder from a list of texts to a 2-d float array, checked and normalised.
-
-    Parameters
-    ----------
-    encode : callable
-        ``encode(list_of_str)`` returning an array-like of shape ``(len(texts), dim)``, e.g.
-        ``SentenceTransformer(...).encode``.
-    dim : int, optional
-        Expected dimension; taken from the first answer when not given.
-    normalize : bool
-        L2-normalise rows (rows that come back all zero stay zero).
-    batch_size : int
-        Texts per call of ``encode``.
-    separator : str
-        Joins an item's text fields into one text for :meth:`embed_fields`.
-    """
-
-    def __init__(
-        self,
-        encode: Callable[[list[str]], Any],
-        *,
-        dim: int | None = None,
-        normalize: bool = True,
-        batch_size: int = 256,
-        separator: str = " | ",
-    ) -> None:
-        if not callable(encode):
-            raise TypeError(f"encode must be callable, got {type(encode).__name__}")
-        self._encode = encode
-        self._dim = None if dim is None else _int_at_least("dim", dim, 1)
-        self.normalize = bool(normalize)
-        self.batch_size = _int_at_least("batch_size", batch_size, 1)
-        self.separator = separator
-
-    @property
-    def dim(self) -> int:
-        """Output dimension; when not given, learnt by encoding one short text."""
-        if self._dim is None:
-            self.embed(["dimension probe"])
-        assert self._dim is not None
-        return self._dim
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of texts, validated (shape, finiteness) and optionally normalised."""
-        texts = _as_texts(texts, "texts")
-        parts = []
-        for lo in range(0, len(texts), self.batch_size):
-            chunk = texts[lo : lo + self.batch_size]
-            parts.append(self._check(self._encode(chunk), len(chunk)))
-        if not parts:
-            return np.zeros((0, self._dim or 0), dtype=np.float32)
-        out = np.concatenate(parts)
-        return _normalize_rows(out) if self.normalize else out
-
-    def embed_fields(
-        self, columns: Columns, field_weights: Mapping[str, float] | None = None
-    ) -> np.ndarray:
-        """Item vectors: the non-empty fields of weight > 0 joined by ``separator``."""
-        columns = _as_columns(columns)
-        weights = _field_weights(columns, field_weights)
-        names = [name for name in columns if weights[name] > 0]
-        texts = [
-            self.separator.join(t for t in (columns[name][i] for name in names) if t)
-            for i in range(_n_rows(columns))
-        ]
-        return self.embed(texts)
-
-    def _check(self, answer: Any, n: int) -> np.ndarray:
-        try:
-            array = np.asarray(answer, dtype=np.float32)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"the encoder must return a 2-d array of numbers, got {type(answer).__name__}"
-            ) from None
-        if array.ndim != 2 or array.shape[0] != n:
-            raise ValueError(
-                f"the encoder must return shape ({n}, dim) for {n} texts, got {array.shape}"
-            )
-        if self._dim is None:
-            self._dim = int(array.shape[1])
-        if array.shape[1] != self._dim:
-            raise ValueError(
-                f"the encoder returned dimension {array.shape[1]}, expected {self._dim}"
-            )
-        if not np.isfinite(array).all():
-            raise ValueError("the encoder returned NaN or infinite values")
-        return np.ascontiguousarray(array)
-
-
-def embed_catalog(
-    catalog: Any,
-    embedder: Embedder,
-    *,
-    fields: Sequence[str] | None = None,
-    field_weights: Mapping[str, float] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Vectors of a catalog's live items, ready for ``VectorIndex.add_batch``.
-
-    Returns ``(doc_ids, vectors)``; items whose vector is all zero (no known text) are left
-    out, since cosine gives them no direction.
-    """
-    fields = tuple(catalog.text_fields if fields is None else fields)
-    doc_ids = np.flatnonzero(catalog.live_mask()).astype(np.uint32)
-    columns = {}
-    for name in fields:
-        texts = catalog.texts(name)
-        columns[name] = [texts[i] for i in doc_ids.tolist()]
-    vectors = embedder.embed_fields(columns, field_weights)
-    nonzero = np.any(vectors, axis=1)
-    if not nonzero.all():
-        logger.info("%d items have no text the embedder knows; left out", int((~nonzero).sum()))
-    return doc_ids[nonzero], np.ascontiguousarray(vectors[nonzero])
-
-
-def embed_query(embedder: Embedder, text: str) -> np.ndarray | None:
-    """One query's vector, or None when the embedder knows nothing of the text (zero row)."""
-    vector = np.asarray(embedder.embed([text]), dtype=np.float32)[0]
-    return vector if np.any(vector) and np.isfinite(vector).all() else None
-
-
-def _normalize_rows(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return np.ascontiguousarray(matrix / norms, dtype=np.float32)
-
-
-def _as_texts(texts: object, name: str) -> list[str]:
-    if isinstance(texts, str) or not isinstance(texts, Sequence):
-        raise TypeError(f"{name} must be a sequence of str, got {type(texts).__name__}")
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise TypeError(f"{name}[{i}] must be str, got {type(text).__name__}")
-    return list(texts)
-
-
-def _as_columns(columns: object) -> dict[str, list[str]]:
-    if isinstance(columns, Mapping):
-        out = {
-            str(name): _as_texts(texts, f"columns[{name!r}]") for name, texts in columns.items()
-        }
-    else:
-        out = {"text": _as_texts(columns, "texts")}
-    if not out:
-        raise ValueError("columns must name at least one text field")
-    lengths = {len(texts) for texts in out.values()}
-    if len(lengths) > 1:
-        raise ValueError(
-            f"every field needs one text per item; got lengths { {k: len(v) for k, v in out.items()} }"
-        )
-    return out
-
-
-def _n_rows(columns: Columns) -> int:
-    return len(next(iter(columns.values())))
-
-
-def _field_weights(columns: Columns, weights: Mapping[str, float] | None) -> dict[str, float]:
-    weights = dict(weights or {})
-    unknown = sorted(set(weights) - set(columns))
-    if unknown:
-        raise ValueError(f"field_weights names unknown fields {unknown}; got {list(columns)}")
-    for name, value in weights.items():
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not (math.isfinite(value) and value >= 0)
-        ):
-            raise ValueError(
-                f"field_weights[{name!r}] must be a finite number >= 0, got {value!r}"
-            )
-    return {name: float(weights.get(name, 1.0)) for name in columns}
-
-
-def _int_at_least(name: str, value: object, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)

@@ -72,7 +72,8 @@ class FuzzyStrategy(Strategy):
             from rapidfuzz.process import cdist
         except ImportError as error:  # pragma: no cover - depends on the environment
             raise ImportError(
-                "FuzzyStrategy needs the rapidfuzz package; install it with `pip install rapidfuzz`"
+                "FuzzyStrategy needs the rapidfuzz package; "
+                "install it with `pip install rapidfuzz`"
             ) from error
         self._distance, self._cdist = Levenshtein.distance, cdist
         if not isinstance(catalog, Catalog):
