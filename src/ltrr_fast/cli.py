@@ -125,6 +125,68 @@ def _unit(text: str) -> float:
     return value
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr: rounds done, rate and time left."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.started: float | None = None
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if self.started is None:  # the clock starts with the first round, after the build
+            self.started = now - 1e-9
+        if done < total and now - self.last < 0.2:
+            return
+        self.last = now
+        elapsed = now - self.started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        left = (total - done) / rate if rate > 0 else 0.0
+        filled = int(30 * done / total)
+        bar = "#" * filled + "." * (30 - filled)
+        sys.stderr.write(
+            f"\r{self.label} [{bar}] {done}/{total} {rate:,.0f} rounds/s, {left:,.0f} s left "
+        )
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def simulate_command(args: argparse.Namespace) -> int:
+    """``ltrr simulate``: the learning-to-rank-and-retrieve loop on real data, with a report."""
+    from ltrr_fast.evaluation.report import write_report
+    from ltrr_fast.evaluation.simulate import COLLECTIONS, SimulationSettings, simulate
+
+    names = COLLECTIONS if args.collection == "all" else (args.collection,)
+    for name in names:
+        settings = SimulationSettings(
+            collection=name,
+            rounds=args.rounds,
+            budget=args.budget,
+            n_chosen=args.n_chosen,
+            seed=args.seed,
+            music_items=args.music_items,
+            engine={"shadow_rate": args.shadow_rate},
+        )
+        sys.stderr.write(f"{name}: building the engine...\n")
+        result = simulate(settings, progress=_ProgressBar(name))
+        summary = write_report(result, os.path.join(args.out, name))
+        print(summary.read_text(encoding="utf-8"))
+        print(f"(report written to {summary.parent})\n")
+    return 0
+
+
 def _depth(text: str) -> int:
     try:
         value = int(text)
@@ -155,7 +217,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     ev.add_argument("--no-compare", action="store_true", help="skip the bm25s side-by-side")
     ev.add_argument("--json", help="also write the results to this JSON file")
 
+    sim = commands.add_parser(
+        "simulate",
+        help="simulate users searching real data and learning to rank and retrieve; "
+        "write a report with metrics and plots",
+    )
+    sim.add_argument("--collection", choices=["vaswani", "cisi", "music", "all"], default="all")
+    sim.add_argument("--rounds", type=_positive_int, default=2000, help="searches to simulate")
+    sim.add_argument("--budget", type=_positive_int, default=100, help="candidates per search")
+    sim.add_argument("--n-chosen", type=_positive_int, default=2, help="strategies per search")
+    sim.add_argument("--shadow-rate", type=_unit, default=0.3, help="share of shadow rounds")
+    sim.add_argument("--music-items", type=_positive_int, help="use only the first N tracks")
+    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--out", default="reports", help="directory of the reports")
+
     args = parser.parse_args(argv)
+    if args.command == "simulate":
+        if args.budget < args.n_chosen:
+            parser.error("--budget must be at least --n-chosen")
+        return simulate_command(args)
     if args.json and not os.path.isdir(os.path.dirname(os.path.abspath(args.json))):
         parser.error(f"--json: the directory of {args.json!r} does not exist")
     try:

@@ -131,6 +131,9 @@ class StrategyPolicy:
         :meth:`update`). Hybrid works with ``exploration="ucb"`` only.
     n_action_features
         Length of each arm's action-feature vector; hybrid model only.
+    quota_temperature
+        Temperature of the softmax that splits the budget over the chosen arms' scores; 1
+        splits nearly evenly when scores are close, 0.1 gives the best arm most of it.
     n_propensity_draws
         Posterior draws used to estimate inclusion probabilities under Thompson sampling.
     ridge
@@ -153,6 +156,7 @@ class StrategyPolicy:
         exploration: str = "ucb",
         model: str = "disjoint",
         n_action_features: int = 0,
+        quota_temperature: float = 1.0,
         n_propensity_draws: int = 256,
         ridge: float = 1.0,
         refactor_every: int = 10_000,
@@ -183,6 +187,8 @@ class StrategyPolicy:
         _check_count(n_propensity_draws, "n_propensity_draws", 1)
         if not (ridge > 0 and math.isfinite(ridge)):
             raise ValueError(f"ridge must be finite and > 0, got {ridge}")
+        if not (quota_temperature > 0 and math.isfinite(quota_temperature)):
+            raise ValueError(f"quota_temperature must be finite and > 0, got {quota_temperature}")
         _check_count(refactor_every, "refactor_every", 0)
         self.n_features = n_features
         self.n_chosen = n_chosen
@@ -193,6 +199,7 @@ class StrategyPolicy:
         self.model = model
         self.n_action_features = n_action_features
         self.n_propensity_draws = int(n_propensity_draws)
+        self.quota_temperature = float(quota_temperature)
         self.ridge = float(ridge)
         self.refactor_every = int(refactor_every)
         self._arms = arms
@@ -250,19 +257,22 @@ class StrategyPolicy:
         if self.model == "hybrid":
             scores[:] = self._hybrid_scores(x, z)
             upos = choose_by_score(
-                scores, self.epsilon, self.budget, self._uniforms, upos, chosen, quotas,
+                scores, self.epsilon, self.budget, self.quota_temperature, self._uniforms, upos,
+                chosen, quotas,
                 propensities,
             )  # fmt: skip
         elif self.exploration == "ucb":
             upos = ucb_decide(
                 self._A_inv, self._theta, x, self.alpha, self.epsilon, self.budget,
-                self._uniforms, upos, scores, chosen, quotas, propensities,
+                self.quota_temperature, self._uniforms, upos, scores, chosen, quotas,
+                propensities,
             )  # fmt: skip
         else:
             normals, npos = self._draw_normals((1 + self.n_propensity_draws) * n_arms)
             upos, self._npos = thompson_decide(
                 self._A_inv, self._theta, x, self.alpha, self.epsilon, self.budget,
-                self.n_propensity_draws, self._uniforms, upos, normals, npos,
+                self.quota_temperature, self.n_propensity_draws, self._uniforms, upos,
+                normals, npos,
                 scores, chosen, quotas, propensities,
             )  # fmt: skip
         if upos < 0:
@@ -391,6 +401,7 @@ class StrategyPolicy:
                     self.n_action_features,
                     self._upos,
                     self._npos,
+                    self.quota_temperature,
                 ],
                 dtype=np.float64,
             ),
@@ -416,11 +427,14 @@ class StrategyPolicy:
                 f"policy format version {version} is not supported; this build reads "
                 f"{READABLE_VERSIONS}"
             )
-        settings = saved["settings"].tolist() + [0.0] * 3  # format 1 lacks the last three
+        settings = saved["settings"].tolist()
+        if len(settings) == 8:  # format 1
+            settings += [0.0, 0.0, 0.0, 1.0]
         (n_features, n_chosen, budget, alpha, epsilon, ridge, refactor_every, n_updates) = (
             settings[:8]
         )
         n_action_features, upos, npos = (int(v) for v in settings[8:11])
+        quota_temperature = float(settings[11]) if len(settings) > 11 else 1.0
         model = str(saved["model"]) if "model" in saved else "disjoint"
         policy = cls(
             [str(a) for a in saved["arms"]],
@@ -434,6 +448,7 @@ class StrategyPolicy:
             exploration=str(saved["exploration"]),
             model=model,
             n_action_features=n_action_features,
+            quota_temperature=quota_temperature,
             n_propensity_draws=int(saved["n_propensity_draws"]),
         )
         policy._A = saved["A"].copy()

@@ -3,7 +3,8 @@
 Which strategies a catalog supports: lexical, fuzzy, semantic, memory and explore need only
 text; structured needs keyword attributes (to constrain by); popularity needs a static
 score; related needs an ``album_id`` or ``artist_name`` attribute; personal needs users,
-which any catalog may have. When the configuration names no strategies, every supported one
+which any catalog may have; fuzzy needs a text field short enough to be typed (a title, a
+name), since character n-grams of long texts make a slow and unfocused index. When the configuration names no strategies, every supported one
 is built.
 """
 
@@ -68,7 +69,9 @@ class Parts:
 
 def supported_strategies(catalog: Catalog) -> tuple[str, ...]:
     """The strategies a catalog can feed, in :data:`STRATEGY_NAMES` order."""
-    names = ["lexical", "fuzzy", "semantic", "memory", "explore", "personal"]
+    names = ["lexical", "semantic", "memory", "explore", "personal"]
+    if short_fields(catalog):
+        names.append("fuzzy")  # n-grams of long texts make a slow, unfocused index
     if catalog.attribute_keys:
         names.append("structured")
     if catalog.static_names:
@@ -79,12 +82,13 @@ def supported_strategies(catalog: Catalog) -> tuple[str, ...]:
 
 
 def short_fields(catalog: Catalog) -> tuple[str, ...]:
-    """Text fields short enough to be typed as a query (mean length under 60 characters)."""
+    """Text fields short enough to be typed as a query (mean length of 1 to 60 characters)."""
     live = np.flatnonzero(catalog.live_mask())[:2000]
     short = []
     for name in catalog.text_fields:
         texts = [catalog.text(name, int(i)) for i in live]
-        if texts and np.mean([len(t) for t in texts]) < SHORT_FIELD_CHARS:
+        mean = np.mean([len(t) for t in texts]) if texts else 0.0
+        if 1.0 <= mean < SHORT_FIELD_CHARS:
             short.append(name)
     return tuple(short)
 
@@ -158,7 +162,7 @@ def build_parts(
         elif name == "structured":
             strategies[name] = StructuredStrategy(index)
         elif name == "fuzzy":
-            fields = config.fuzzy_fields or short_fields(catalog)[:2] or catalog.text_fields[:1]
+            fields = config.fuzzy_fields or short_fields(catalog)[:2] or _first_filled(catalog)
             strategies[name] = FuzzyStrategy(catalog, fields)
         elif name == "semantic":
             strategies[name] = SemanticStrategy(vectors, embedder, catalog=catalog)
@@ -190,3 +194,12 @@ def build_parts(
         explore=explore,
         personal=personal,
     )
+
+
+def _first_filled(catalog: Catalog) -> tuple[str, ...]:
+    """The first text field that holds any text (long fields make a slow fuzzy index)."""
+    live = np.flatnonzero(catalog.live_mask())[:2000]
+    for name in catalog.text_fields:
+        if any(catalog.text(name, int(i)) for i in live):
+            return (name,)
+    return catalog.text_fields[:1]

@@ -47,6 +47,9 @@ class EngineConfig:
     alpha, epsilon, exploration
         The bandit's confidence weight, random-choice rate and scoring
         (:class:`~ltrr_fast.bandit.StrategyPolicy`).
+    quota_temperature : float
+        Temperature of the softmax splitting the budget over the chosen strategies' scores;
+        low values let the best strategy take most of the budget.
     shadow_rate : float
         Share of requests on which the unchosen strategies also run, off the response path,
         so every strategy gets an observed reward.
@@ -82,6 +85,7 @@ class EngineConfig:
     alpha: float = 0.3
     epsilon: float = 0.05
     exploration: str = "ucb"
+    quota_temperature: float = 0.1
     shadow_rate: float = 0.1
     ranker: str = "online"
     ranker_learning_rate: float = 0.05
@@ -112,6 +116,7 @@ class EngineConfig:
             raise ValueError(f"threads must be an int >= 0, got {self.threads!r}")
         _positive(self.budget_ms, "budget_ms")
         _positive(self.ranker_learning_rate, "ranker_learning_rate")
+        _positive(self.quota_temperature, "quota_temperature")
         for name in ("retrieve_share", "epsilon", "shadow_rate"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):

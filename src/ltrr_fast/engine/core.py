@@ -56,6 +56,7 @@ SHADOW_BUDGETS = 10
 #: Extra seconds feedback waits past the shadow deadline for a strategy that overran it.
 SHADOW_GRACE_S = 30.0
 _CONTEXT_KEYS = ("user", "time", "features")
+_NO_IDS = np.zeros(0, dtype=np.uint32)
 
 
 @dataclass
@@ -127,16 +128,19 @@ class Engine:
         self.rewards = RewardConfig(config.grades)
         query_names = tuple(getattr(understanding, "feature_names", ()))
         self.context_features = ContextFeatures(query_names)
+        # Evidence the memory holds for the query: what users did after typing it before.
+        self._memory_names = ("memory.log_actions", "memory.best_score") if memory else ()
         self.action_features = ActionFeatures({a: kinds[a] for a in self.arms})
         n_chosen = min(config.n_chosen, len(self.arms))
         self.policy = StrategyPolicy(
             self.arms,
-            self.context_features.n_features,
+            self.context_features.n_features + len(self._memory_names),
             n_chosen=n_chosen,
             budget=config.budget,
             alpha=config.alpha,
             epsilon=config.epsilon,
             exploration=config.exploration,
+            quota_temperature=config.quota_temperature,
             seed=config.seed,
         )
         self.features = FeatureBuilder(
@@ -353,7 +357,7 @@ class Engine:
 
         parsed = dataclasses.replace(self.understanding.parse(query), user=user, time=now)
         kind_of_query = query_kind(parsed.intent, len(parsed.tokens))
-        x = self.context_features(parsed.features, now, self._users.get(user or ""))
+        x = self._context_vector(parsed, now, user)
         understood = time.perf_counter()
 
         with self._lock:
@@ -364,10 +368,13 @@ class Engine:
         selected = time.perf_counter()
 
         deadline = start + budget_ms * self.config.retrieve_share / 1000.0
-        results = self._retrieve(parsed, decision.arms, decision.quotas, deadline)
+        # Each chosen strategy is asked for the whole budget; _allocate then keeps its quota
+        # and hands what a strategy could not fill to the others.
+        asked = [self.config.budget] * len(decision.arms)
+        results = self._retrieve(parsed, decision.arms, asked, deadline)
         retrieved = time.perf_counter()
 
-        candidates = {r.name: r.candidates for r in results if r.status == "ok"}
+        candidates = _allocate(results, decision.quotas, self.config.budget)
         doc_ids, X, order = self._rank(parsed, candidates)
         ranked = time.perf_counter()
 
@@ -381,7 +388,10 @@ class Engine:
             kind_of_query=kind_of_query,
             chosen=decision.arms,
             quotas=decision.quotas,
-            candidates={r.name: r.candidates.doc_ids for r in results},
+            candidates={
+                r.name: candidates[r.name].doc_ids if r.name in candidates else _NO_IDS
+                for r in results
+            },
             served=served,
             served_rows=X[top],
         )
@@ -405,7 +415,7 @@ class Engine:
                 propensities[r.name],
                 quota,
                 r.status,
-                len(r.candidates),
+                len(candidates[r.name]) if r.name in candidates else 0,
                 r.seconds * 1000.0,
                 r.error,
             )
@@ -433,8 +443,48 @@ class Engine:
             intent=parsed.intent,
             slots=tuple((s.field, s.value, s.confidence) for s in parsed.slots),
         )
-        self._log_request(request_id, now, query, user, x, decision, results, served, trace)
+        self._log_request(
+            request_id, now, query, user, x, decision, results, candidates, served, trace
+        )
         return SearchResult(request_id, tuple(items), trace)
+
+    @property
+    def context_names(self) -> tuple[str, ...]:
+        """Names of the bandit's context features, in order."""
+        return (*self.context_features.names, *self._memory_names)
+
+    def _context_vector(self, parsed: ParsedQuery, now: float, user: str | None) -> np.ndarray:
+        x = self.context_features(parsed.features, now, self._users.get(user or ""))
+        if not self._memory_names:
+            return x
+        _, scores, features = self.memory.lookup(parsed.normalized, 5, now=now)
+        actions = float(features[:, 2].sum()) if features.shape[0] else 0.0
+        best = float(scores[0]) if scores.shape[0] else 0.0
+        return np.concatenate((x, [np.log1p(actions), best]))
+
+    def parse(
+        self, query: str, user: str | None = None, time_: float | None = None
+    ) -> ParsedQuery:
+        """The query as the engine understands it (with its user and time attached)."""
+        if not isinstance(query, str):
+            raise TypeError(f"query must be str, got {type(query).__name__}")
+        return dataclasses.replace(self.understanding.parse(query), user=user, time=time_)
+
+    def rank(
+        self, parsed: ParsedQuery, candidates: Mapping[str, Candidates], k: int | None = None
+    ) -> np.ndarray:
+        """Doc ids of the union of ``candidates`` (strategy name to its candidates), best
+        first, as the current ranker orders them; at most ``k`` when given.
+
+        It is the ranking a search would serve had exactly these strategies answered; the
+        main job uses it to rank what other candidate sets would have offered.
+        """
+        unknown = sorted(set(candidates) - set(self.arms))
+        if unknown:
+            raise ValueError(f"unknown strategies {unknown}; the engine has {list(self.arms)}")
+        doc_ids, _, order = self._rank(parsed, candidates)
+        ranked = doc_ids[order]
+        return ranked if k is None else ranked[:k]
 
     def _context(self, context: Mapping[str, Any] | None) -> tuple[str | None, float]:
         if context is None:
@@ -663,7 +713,9 @@ class Engine:
 
     # Event log
 
-    def _log_request(self, request_id, now, query, user, x, decision, results, served, trace):
+    def _log_request(
+        self, request_id, now, query, user, x, decision, results, candidates, served, trace
+    ):
         names = self.catalog.external_ids
         self.event_log.log_request(
             {
@@ -675,7 +727,10 @@ class Engine:
                 "chosen": list(decision.arms),
                 "quotas": list(decision.quotas),
                 "propensities": decision.propensities,
-                "candidates": {r.name: names(r.candidates.doc_ids) for r in results},
+                "candidates": {
+                    r.name: names(candidates[r.name].doc_ids) if r.name in candidates else []
+                    for r in results
+                },
                 "served": names(served),
                 "shadow": trace.shadow,
                 "shadow_candidates": {},
@@ -716,6 +771,44 @@ class Engine:
                     }
                 ]
             )
+
+
+def _allocate(
+    results: Sequence[StrategyResult], quotas: Sequence[int], budget: int
+) -> dict[str, Candidates]:
+    """Keep each strategy's quota of distinct candidates; give unfilled slots to the others.
+
+    Strategies are visited best first. Each contributes a prefix of its list: first until it
+    has added ``quota`` new distinct items to the union (items another strategy already
+    added are kept in its list and cost nothing), then, while the union is below ``budget``,
+    further items from the strategies that still have some, best first. A strategy that
+    answered late or failed contributes nothing and its quota is shared out the same way.
+    """
+    answered = [(r, q) for r, q in zip(results, quotas) if r.status == "ok"]
+    lists = [r.candidates.doc_ids.tolist() for r, _ in answered]
+    taken = [0] * len(answered)
+    union: set[int] = set()
+
+    def walk(i: int, new_items: int) -> None:
+        ids = lists[i]
+        while taken[i] < len(ids) and new_items > 0 and len(union) < budget:
+            if ids[taken[i]] not in union:
+                union.add(ids[taken[i]])
+                new_items -= 1
+            taken[i] += 1
+
+    for i, (_, quota) in enumerate(answered):
+        walk(i, quota)
+    for i in range(len(answered)):
+        walk(i, budget - len(union))
+    return {
+        r.name: Candidates(
+            r.candidates.doc_ids[: taken[i]],
+            r.candidates.scores[: taken[i]],
+            r.candidates.features[: taken[i]],
+        )
+        for i, (r, _) in enumerate(answered)
+    }
 
 
 def _fusion(candidates: Mapping[str, Candidates]) -> tuple[np.ndarray, np.ndarray]:

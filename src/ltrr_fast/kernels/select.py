@@ -8,8 +8,9 @@ replay exactly from the generator state, the buffers and the positions.
 Selection rule shared by both kernels: with probability ``1 - epsilon`` the ``m`` best arms
 by score (ties to the smaller arm index), otherwise ``m`` arms uniformly without replacement
 (a partial Fisher-Yates shuffle). Chosen arms are listed best score first. The budget is split
-in proportion to a softmax of the chosen arms' scores, at least one candidate each, with the
-rounding remainder handed out best arm first.
+in proportion to a softmax of the chosen arms' scores divided by a temperature (low values give
+the best arm nearly everything), at least one candidate each, with the rounding remainder
+handed out best arm first.
 
 Kernels trust their inputs except the context, which they check for NaN and infinities
 before anything is read from the buffers; they return -1 then and change nothing.
@@ -81,7 +82,9 @@ def _choose(
 
 
 @njit(cache=True, nogil=True)
-def _quotas(scores: np.ndarray, chosen: np.ndarray, budget: int, quotas: np.ndarray) -> None:
+def _quotas(
+    scores: np.ndarray, chosen: np.ndarray, budget: int, temperature: float, quotas: np.ndarray
+) -> None:
     m = chosen.shape[0]
     top = scores[chosen[0]]
     for r in range(1, m):
@@ -89,7 +92,7 @@ def _quotas(scores: np.ndarray, chosen: np.ndarray, budget: int, quotas: np.ndar
     total = 0.0
     weights = np.empty(m)
     for r in range(m):
-        weights[r] = np.exp(scores[chosen[r]] - top)
+        weights[r] = np.exp((scores[chosen[r]] - top) / temperature)
         total += weights[r]
     spare = budget - m
     given = 0
@@ -108,6 +111,7 @@ def choose_by_score(
     scores: np.ndarray,
     epsilon: float,
     budget: int,
+    temperature: float,
     uniforms: np.ndarray,
     pos: int,
     chosen: np.ndarray,
@@ -124,7 +128,7 @@ def choose_by_score(
     m = chosen.shape[0]
     best = np.empty(m, dtype=np.int64)
     _choose(scores, m, epsilon, uniforms, pos, best, chosen)
-    _quotas(scores, chosen, budget, quotas)
+    _quotas(scores, chosen, budget, temperature, quotas)
     for k in range(n):
         propensities[k] = epsilon * m / n
     for r in range(m):
@@ -140,6 +144,7 @@ def ucb_decide(
     alpha: float,
     epsilon: float,
     budget: int,
+    temperature: float,
     uniforms: np.ndarray,
     pos: int,
     scores: np.ndarray,
@@ -153,7 +158,9 @@ def ucb_decide(
     for k in range(theta.shape[0]):
         mean, var = _mean_var(A_inv, theta, x, k)
         scores[k] = mean + alpha * np.sqrt(var)
-    return choose_by_score(scores, epsilon, budget, uniforms, pos, chosen, quotas, propensities)
+    return choose_by_score(
+        scores, epsilon, budget, temperature, uniforms, pos, chosen, quotas, propensities
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -164,6 +171,7 @@ def thompson_decide(
     scale: float,
     epsilon: float,
     budget: int,
+    temperature: float,
     n_draws: int,
     uniforms: np.ndarray,
     pos: int,
@@ -195,7 +203,7 @@ def thompson_decide(
     npos += n
     best = np.empty(m, dtype=np.int64)
     _choose(scores, m, epsilon, uniforms, pos, best, chosen)
-    _quotas(scores, chosen, budget, quotas)
+    _quotas(scores, chosen, budget, temperature, quotas)
     counts = np.zeros(n)
     draw = np.empty(n)
     top = np.empty(m, dtype=np.int64)
