@@ -162,7 +162,7 @@ class Bundle:
         ref_kth: list[float] = []
         for row_d, row_s in zip(b_docs, b_scores):
             keep = row_s > 0
-            ref.append(set(int(d) for d in row_d[keep]))
+            ref.append({int(d) for d in row_d[keep]})
             ref_kth.append(float(row_s[keep].min()) if keep.any() else 0.0)
         out: dict[str, Any] = {"k": k, "n_queries": len(q_toks), "reference": "bm25s"}
 

@@ -29,6 +29,7 @@ matching too), as ``BM25Params`` documents; fields not named weigh 1.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -340,7 +341,7 @@ def top_k_problems(
                 f"rank {rank}: {doc_id} has oracle score {oracle_scores[doc_id]!r}, "
                 f"the oracle's rank-{rank} score is {expected[rank][1]!r}"
             )
-    if any(a < b for a, b in zip(scores, scores[1:])):
+    if any(a < b for a, b in itertools.pairwise(scores)):
         problems.append("scores are not in descending order")
 
     # Exact ties: insertion order inside the list and across the cut-off.
@@ -366,7 +367,7 @@ def top_k_problems(
 
     # Near-ties: distinct tie groups with scores within tolerance.
     group_scores = sorted({keys[doc_id]: oracle_scores[doc_id] for doc_id in near_top}.values())
-    if all(not close(a, b) for a, b in zip(group_scores, group_scores[1:])):
-        if list(ids) != [doc_id for doc_id, _ in expected]:
-            problems.append("order differs with no near-ties to explain it")
+    no_near_ties = all(not close(a, b) for a, b in itertools.pairwise(group_scores))
+    if no_near_ties and list(ids) != [doc_id for doc_id, _ in expected]:
+        problems.append("order differs with no near-ties to explain it")
     return problems

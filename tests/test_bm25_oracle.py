@@ -239,7 +239,7 @@ def test_search_never_lowers_a_score_when_a_matched_term_is_added_to_the_query(
     scenario: dict, extra: str
 ) -> None:
     # CASES row 1: every term contributes a non-negative amount.
-    index, oracle = _build(scenario["fields"], scenario["docs"], scenario["statics"])
+    index, _oracle = _build(scenario["fields"], scenario["docs"], scenario["statics"])
     n_docs = max(len(index), 1)
 
     for words in scenario["queries"]:

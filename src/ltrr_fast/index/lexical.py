@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +27,7 @@ VARIANTS: tuple[str, ...] = ("lucene", "robertson", "atire")
 PROGRESS_CHUNK = 65_536  # documents per chunk when add_batch reports progress
 MAX_THREADS = 1024
 
-FieldTexts = Union[str, Mapping[str, Any]]
+FieldTexts = str | Mapping[str, Any]
 Attributes = Mapping[str, str | Iterable[str]]
 
 
