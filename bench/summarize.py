@@ -158,8 +158,10 @@ def summarize(data: dict[str, Any], note: str | None = None) -> str:
         lines.append(f"Run: {data['datetime']}.")
     lines += [
         "",
-        ("BM25 Lucene variant, k1=1.2, b=0.75; every engine indexes the same tokens "
-        "(our analyzer's output). Figures are medians over rounds."),
+        (
+            "BM25 Lucene variant, k1=1.2, b=0.75; every engine indexes the same tokens "
+            "(our analyzer's output). Figures are medians over rounds."
+        ),
         "",
     ]
 
@@ -182,8 +184,10 @@ def summarize(data: dict[str, Any], note: str | None = None) -> str:
             "",
             "## Top-10 agreement with bm25s (untimed check)",
             "",
-            ("| corpus | engine | exact same set | mean overlap | tie-adjusted | "
-            "within 1% of cut-off | max abs score diff |"),
+            (
+                "| corpus | engine | exact same set | mean overlap | tie-adjusted | "
+                "within 1% of cut-off | max abs score diff |"
+            ),
             "|---|---|---|---|---|---|---|",
         ]
         for name in corpora:
