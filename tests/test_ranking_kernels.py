@@ -143,3 +143,22 @@ def test_linear_scores_parallel_equals_serial_when_many_rows():
     serial = linear_scores(X, w)
     np.testing.assert_array_equal(linear_scores_parallel(X, w), serial)
     np.testing.assert_allclose(serial, X.astype(np.float64) @ w, rtol=1e-6)
+
+
+def test_a_column_constant_within_every_group_gets_exactly_zero_gradient():
+    # Query features are constant over a query's candidates: rounding must not turn their
+    # zero gradient into an AdaGrad step (which normalises any non-zero gradient to full size).
+    rng = np.random.default_rng(9)
+    n_groups, size = 6, 9
+    X = rng.normal(size=(n_groups * size, 4)).astype(np.float32)
+    X[:, 2] = np.repeat(rng.uniform(5, 50, size=n_groups), size).astype(np.float32)
+    labels = rng.integers(0, 3, size=n_groups * size).astype(np.float64)
+    indptr = np.arange(0, n_groups * size + 1, size, dtype=np.int64)
+    w = rng.normal(size=4)
+    grad_sq = np.zeros(4)
+    before = w.copy()
+    ranker_step(
+        X, labels, np.ones(len(labels)), indptr, w, grad_sq, 0.5, 0.0, 1.0, True, 30, OPT_ADAGRAD
+    )
+    assert w[2] == before[2] and grad_sq[2] == 0.0
+    assert (w[[0, 1, 3]] != before[[0, 1, 3]]).all()

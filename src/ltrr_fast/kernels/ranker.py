@@ -208,7 +208,8 @@ def ranker_step(
     """One gradient step of a linear ranker on a mini-batch of groups, in place.
 
     The gradient is ``X^T lambdas + l2 * w`` (lambdas from :func:`pair_lambdas` at the
-    current scores). With ``optimizer == OPT_SGD`` the step is ``learning_rate * gradient``;
+    current scores), summed per group over differences from the group's first row, so
+    columns constant within a group get exactly zero gradient. With ``optimizer == OPT_SGD`` the step is ``learning_rate * gradient``;
     with ``OPT_ADAGRAD`` the squared gradient is accumulated in ``grad_sq`` and each weight
     moves by ``learning_rate * g / (sqrt(grad_sq) + 1e-12)``, except where ``g`` is zero.
 
@@ -217,18 +218,24 @@ def ranker_step(
     float
         The loss before the step (the L2 term excluded).
     """
-    n_rows, d = X.shape
+    d = X.shape[1]
     scores = linear_scores(X, w)
     lambdas, loss = pair_lambdas(
         scores, labels, weights, indptr, sigma, use_ndcg, truncation, click_pairs
     )
 
+    # Within a group the lambdas sum to zero, so X^T lambdas equals the sum of
+    # lambda * (x - x_first) over the group's rows. The differences are exactly zero on a
+    # column that is constant in the group (query features), where summing lambda * x would
+    # leave a rounding residue that AdaGrad's normalisation blows up into a full step.
     grad = np.zeros(d)
-    for row in range(n_rows):
-        lam = lambdas[row]
-        if lam != 0.0:
-            for k in range(d):
-                grad[k] += lam * X[row, k]
+    for g in range(indptr.shape[0] - 1):
+        first = indptr[g]
+        for row in range(first + 1, indptr[g + 1]):
+            lam = lambdas[row]
+            if lam != 0.0:
+                for k in range(d):
+                    grad[k] += lam * (np.float64(X[row, k]) - np.float64(X[first, k]))
 
     for k in range(d):
         g = grad[k] + l2 * w[k]
