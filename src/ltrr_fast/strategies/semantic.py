@@ -73,13 +73,18 @@ class SemanticStrategy(Strategy):
         if vector is None or quota < 1 or time.perf_counter() > deadline:
             return Candidates.empty(len(self.feature_names))
         allowed = self._slot_filter(query) if self.use_slots else None
-        parts = []
-        if allowed is not None:
-            parts.append((self.index.search(vector, quota, allowed=allowed), 1.0))
-            if len(parts[0][0]) < quota and time.perf_counter() < deadline:
-                parts.append((self.index.search(vector, 2 * quota), 0.0))
-        else:
-            parts.append((self.index.search(vector, quota), 0.0))
+        if allowed is None:  # the common case: one search, nothing to merge
+            hits = self.index.search(vector, quota)
+            doc_ids, scores = hits.doc_ids, hits.scores
+            if self.catalog is not None:
+                live = self.catalog.is_live(doc_ids)
+                doc_ids, scores = doc_ids[live], scores[live]
+            features = np.zeros((doc_ids.shape[0], 2), dtype=np.float32)
+            features[:, 0] = scores
+            return Candidates(doc_ids, scores, features)
+        parts = [(self.index.search(vector, quota, allowed=allowed), 1.0)]
+        if len(parts[0][0]) < quota and time.perf_counter() < deadline:
+            parts.append((self.index.search(vector, 2 * quota), 0.0))
         doc_ids = np.concatenate([hits.doc_ids for hits, _ in parts])
         scores = np.concatenate([hits.scores for hits, _ in parts])
         matched = np.concatenate([np.full(len(hits), flag, np.float32) for hits, flag in parts])
