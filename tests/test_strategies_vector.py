@@ -27,13 +27,6 @@ from ltrr_fast.understanding import ParsedQuery, Slot
 FIELDS = {"title": 1.0, "artist": 1.0, "album": 0.5}
 
 
-@dataclass(frozen=True)
-class UserQuery(ParsedQuery):
-    """A parsed query that names its user, as the engine is to pass it."""
-
-    user: str | None = None
-
-
 def query(text: str, **kw) -> ParsedQuery:
     return ParsedQuery(text=text, normalized=text.lower(), tokens=tuple(text.split()), **kw)
 
@@ -130,7 +123,7 @@ def test_personal_returns_the_neighbours_of_the_users_history(world):
     queen = [d for d in world.doc_ids[:20000] if world.artist(d) == "Queen"][:6]
     for d in queen:
         personal.record("ann", int(d))
-    found = personal.retrieve(UserQuery("", "", (), user="ann"), 10, later())
+    found = personal.retrieve(ParsedQuery("", "", (), user="ann"), 10, later())
     mean = world.vectors[np.searchsorted(world.doc_ids, queen)].sum(axis=0)
     want_ids, want_sims = world.exact(mean / np.linalg.norm(mean), 10, exclude=queen)
     assert_same_up_to_ties(found.doc_ids, found.scores, want_ids, want_sims)
@@ -141,8 +134,8 @@ def test_personal_returns_the_neighbours_of_the_users_history(world):
 
 def test_personal_gives_nothing_without_a_user_or_history(world):
     personal = PersonalStrategy(world.index)
-    assert len(personal.retrieve(query("queen"), 5, later())) == 0  # no user attribute
-    assert len(personal.retrieve(UserQuery("q", "q", (), user="new"), 5, later())) == 0
+    assert len(personal.retrieve(query("queen"), 5, later())) == 0  # the query names no user
+    assert len(personal.retrieve(ParsedQuery("q", "q", (), user="new"), 5, later())) == 0
     personal.record("gone", 10**6)  # an item without a vector
     assert personal.user_vector("gone") is None
     assert len(personal.retrieve_for("gone", 5, later())) == 0

@@ -3,7 +3,7 @@
 The user's vector is the normalised, optionally recency-weighted mean of the vectors of the
 items in their history; candidates are its nearest neighbours in the vector index. The
 history is kept here, fed by :meth:`PersonalStrategy.record`; the user comes from the parsed
-query's ``user`` attribute when it has one, or from :meth:`PersonalStrategy.retrieve_for`.
+query's ``user`` field, or is named directly through :meth:`PersonalStrategy.retrieve_for`.
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ class PersonalStrategy(Strategy):
 
     def retrieve(self, query: ParsedQuery, quota: int, deadline: float) -> Candidates:
         """Neighbours of the query's user (``query.user``); none when the query names no user."""
-        user = getattr(query, "user", None)
+        user = query.user
         if not user:
             return Candidates.empty(len(self.feature_names))
         return self.retrieve_for(user, quota, deadline)
