@@ -145,3 +145,18 @@ def test_thompson_draws_follow_the_posterior_of_each_arms_reward():
     # With Z = 0 a draw is the posterior mean: the same as LinUCB with alpha = 0.
     zero = linear_ts_scores(A_inv, theta, X[:5], 0.5, np.zeros((5, n_arms)))
     assert np.allclose(zero, linucb_scores(A_inv, theta, X[:5], 0.0))
+
+
+def test_batched_scores_agree_across_block_sizes_and_paths():
+    # 130 contexts: two full blocks on the symmetric path, then 2 on the row-by-row path.
+    rng = np.random.default_rng(12)
+    n_arms, d = 3, 20
+    A, A_inv, b, theta = fresh(n_arms, d)
+    for _ in range(200):
+        linucb_update(A, A_inv, b, theta, int(rng.integers(n_arms)), rng.normal(size=d), 1.0)
+    X = rng.normal(size=(130, d))
+    expected = reference_scores(A, b, X, alpha=0.4)
+    for kernel in (linucb_scores, linucb_scores_parallel):
+        assert np.allclose(kernel(A_inv, theta, X, 0.4), expected, rtol=1e-8, atol=1e-10)
+    one_by_one = np.vstack([linucb_scores(A_inv, theta, x[None, :], 0.4) for x in X])
+    assert np.allclose(one_by_one, expected, rtol=1e-8, atol=1e-10)
