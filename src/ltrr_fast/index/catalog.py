@@ -59,7 +59,8 @@ class Catalog:
         self._texts: dict[str, list[str]] = {name: [] for name in self.text_fields}
         self._attributes: dict[str, list[tuple[str, ...]]] = {k: [] for k in self.attribute_keys}
         self._static: dict[str, list[float]] = {name: [] for name in self.static_names}
-        self._live: list[bool] = []
+        # Live flags in a growable array, so checks cost what they ask, not the catalog size.
+        self._live = np.zeros(64, dtype=bool)
         self._n_live = 0
 
     def __len__(self) -> int:
@@ -97,7 +98,10 @@ class Catalog:
                     i = len(self._ids)
                     self._position[ext] = i
                     self._ids.append(ext)
-                    self._live.append(False)
+                    if i == self._live.shape[0]:
+                        grown = np.zeros(2 * self._live.shape[0], dtype=bool)
+                        grown[:i] = self._live
+                        self._live = grown
                     for column in (*self._texts.values(), *self._attributes.values()):
                         column.append(None)  # type: ignore[arg-type]
                     for values in self._static.values():
@@ -156,12 +160,11 @@ class Catalog:
 
     def is_live(self, doc_ids: np.ndarray) -> np.ndarray:
         """Boolean mask: which doc ids name live items."""
-        with self._lock:
-            live = np.asarray(self._live, dtype=bool)
         doc_ids = np.asarray(doc_ids, dtype=np.int64)
-        inside = (doc_ids >= 0) & (doc_ids < live.shape[0])
         out = np.zeros(doc_ids.shape, dtype=bool)
-        out[inside] = live[doc_ids[inside]]
+        with self._lock:
+            inside = (doc_ids >= 0) & (doc_ids < len(self._ids))
+            out[inside] = self._live[doc_ids[inside]]
         return out
 
     def text(self, field_name: str, doc_id: int) -> str:
@@ -187,7 +190,7 @@ class Catalog:
     def live_mask(self) -> np.ndarray:
         """Boolean array over doc ids: True where the item is live."""
         with self._lock:
-            return np.asarray(self._live, dtype=bool)
+            return self._live[: len(self._ids)].copy()
 
     # Persistence
 
@@ -201,7 +204,7 @@ class Catalog:
                     "attribute_keys": self.attribute_keys,
                     "static_names": self.static_names,
                     "ids": self._ids,
-                    "live": self._live,
+                    "live": self._live[: len(self._ids)].tolist(),
                     "texts": self._texts,
                     "attributes": self._attributes,
                     "static": self._static,
@@ -228,8 +231,12 @@ class Catalog:
         catalog = cls(state["text_fields"], state["attribute_keys"], state["static_names"])
         catalog._ids = list(state["ids"])
         catalog._position = {ext: i for i, ext in enumerate(catalog._ids)}
-        catalog._live = [bool(v) for v in state["live"]]
-        catalog._n_live = sum(catalog._live)
+        live = np.asarray(state["live"], dtype=bool)
+        if live.shape != (len(catalog._ids),):
+            raise ValueError("saved Catalog is inconsistent: live flags do not match the ids")
+        catalog._live = np.zeros(max(64, 2 * live.shape[0]), dtype=bool)
+        catalog._live[: live.shape[0]] = live
+        catalog._n_live = int(live.sum())
         catalog._texts = {k: list(v) for k, v in state["texts"].items()}
         catalog._attributes = {
             k: [tuple(values) for values in column] for k, column in state["attributes"].items()
