@@ -178,7 +178,9 @@ def build_parts(
             keys = {k: w for k, w in DEFAULT_KEYS.items() if k in catalog.attribute_keys}
             strategies[name] = RelatedStrategy(index, keys)
         elif name == "explore":
-            explore = ExploreStrategy(vectors, embedder, catalog=catalog, seed=config.seed)
+            # A neighbourhood of three times the quota keeps the vector search cheap when the
+            # engine asks for the whole budget.
+            explore = ExploreStrategy(vectors, embedder, catalog=catalog, pool=3, seed=config.seed)
             strategies[name] = explore
         elif name == "personal":
             personal = PersonalStrategy(vectors)

@@ -579,10 +579,7 @@ class Engine:
         return built.doc_ids, X, order
 
     def _field_text(self, doc_ids: np.ndarray) -> dict[str, list[str]]:
-        return {
-            name: [self.catalog.text(name, int(i)) for i in doc_ids]
-            for name in self.config.match_fields
-        }
+        return {name: self.catalog.texts_of(name, doc_ids) for name in self.config.match_fields}
 
     def _static_columns(self) -> dict[str, np.ndarray]:
         # Static scores scaled to [0, 1] by their largest value, refreshed when items come.

@@ -172,6 +172,12 @@ class Catalog:
         with self._lock:
             return self._column(self._texts, field_name, "text field")[doc_id]
 
+    def texts_of(self, field_name: str, doc_ids: Iterable[int] | np.ndarray) -> list[str]:
+        """One text field of several items (one lock for all)."""
+        with self._lock:
+            column = self._column(self._texts, field_name, "text field")
+            return [column[i] for i in np.asarray(doc_ids, dtype=np.int64).tolist()]
+
     def texts(self, field_name: str) -> list[str]:
         """A text field for every doc id (dead slots keep their last text)."""
         with self._lock:

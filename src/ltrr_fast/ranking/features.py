@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from ltrr_fast.ranking.match import match_features
+from ltrr_fast.ranking.match import match_arrays
 
 logger = logging.getLogger(__name__)
 
@@ -486,13 +486,14 @@ class FeatureBuilder:
                         f"column covers ids 0..{len(column) - 1}"
                     )
                 rows = [column[int(doc_id)] for doc_id in doc_ids]
-            for row, text in enumerate(rows):
-                exact, distance, similarity = match_features(query_text, text or "")
-                X[row, col] = exact
-                X[row, col + 1] = similarity
-                if similarity > best_similarity[row] or field == self.match_fields[0]:
-                    best_similarity[row] = similarity
-                    best_distance[row] = distance
+            exact, distance, similarity = match_arrays(query_text, rows)
+            X[:, col] = exact
+            X[:, col + 1] = similarity
+            better = similarity > best_similarity
+            if field == self.match_fields[0]:
+                better[:] = True
+            best_similarity[better] = similarity[better]
+            best_distance[better] = distance[better]
             col += 2
         X[:, col] = best_similarity
         X[:, col + 1] = best_distance

@@ -8,10 +8,16 @@ programme below otherwise; both give the same numbers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
+
 try:
+    from rapidfuzz import process as _rf_process
     from rapidfuzz.distance import Levenshtein as _rf_levenshtein
 except ImportError:  # pragma: no cover - exercised when rapidfuzz is absent
     _rf_levenshtein = None
+    _rf_process = None
 
 
 def normalise(text: str) -> str:
@@ -63,3 +69,26 @@ def match_features(query: str, field_text: str) -> tuple[float, float, float]:
         return 0.0, 0.0, 0.0
     distance = levenshtein(q, f)
     return float(q == f), float(distance), 1.0 - distance / longest
+
+
+def match_arrays(query: str, field_texts: Sequence[str]) -> tuple[np.ndarray, ...]:
+    """:func:`match_features` of one query against many texts at once, as arrays.
+
+    Returns ``(exact, distance, similarity)``, float64 arrays of ``len(field_texts)``; the
+    distances come from one batched rapidfuzz call when rapidfuzz is installed.
+    """
+    q = normalise(query)
+    texts = [normalise(t or "") for t in field_texts]
+    n = len(texts)
+    if _rf_process is not None and n:
+        distance = _rf_process.cdist(
+            [q], texts, scorer=_rf_levenshtein.distance, dtype=np.int32, workers=1
+        )[0].astype(np.float64)
+    else:
+        distance = np.array([levenshtein(q, t) for t in texts], dtype=np.float64)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.float64, count=n)
+    longest = np.maximum(lengths, len(q))
+    exact = np.fromiter((float(t == q and bool(q)) for t in texts), dtype=np.float64, count=n)
+    similarity = np.where(longest > 0, 1.0 - distance / np.maximum(longest, 1.0), 0.0)
+    distance = np.where(longest > 0, distance, 0.0)
+    return exact, distance, similarity

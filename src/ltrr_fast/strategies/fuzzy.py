@@ -97,6 +97,8 @@ class FuzzyStrategy(Strategy):
         self._grams = LexicalIndex(fields=fields)
         self._term_ok: dict[str, bool] = {}
         self._lock = threading.Lock()
+        # Words of each item's fields, kept for re-scoring (bounded; cleared when full).
+        self._item_words: dict[int, list[str]] = {}
         self.index_items(np.flatnonzero(catalog.live_mask()))
 
     # Keeping up with the catalog
@@ -107,6 +109,8 @@ class FuzzyStrategy(Strategy):
         ids = ids.astype(np.int64).ravel().tolist()
         if not ids:
             return
+        for d in ids:
+            self._item_words.pop(d, None)
         if len(ids) > 1000:  # many items: one copy of each column beats a lookup per item
             columns = {name: self.catalog.texts(name) for name in self.fields}
             texts = {name: [columns[name][d] for d in ids] for name in self.fields}
@@ -119,7 +123,10 @@ class FuzzyStrategy(Strategy):
 
     def delete_items(self, doc_ids: Iterable[int] | np.ndarray) -> int:
         """Drop items; returns how many were indexed."""
-        return sum(self._grams.delete(str(int(d))) for d in np.asarray(list(doc_ids)).ravel())
+        ids = [int(d) for d in np.asarray(list(doc_ids)).ravel()]
+        for d in ids:
+            self._item_words.pop(d, None)
+        return sum(self._grams.delete(str(d)) for d in ids)
 
     def __len__(self) -> int:
         return len(self._grams)
@@ -163,11 +170,18 @@ class FuzzyStrategy(Strategy):
         """Per item: mean similarity of the query's words to its nearest words, and edits."""
         item_words: list[str] = []
         owner: list[int] = []
+        cache = self._item_words
         for row, d in enumerate(doc_ids.tolist()):
-            for name in self.fields:
-                tokens = self._words(self.catalog.text(name, d))
-                item_words.extend(tokens)
-                owner.extend([row] * len(tokens))
+            tokens = cache.get(d)
+            if tokens is None:
+                tokens = [
+                    w for name in self.fields for w in self._words(self.catalog.text(name, d))
+                ]
+                if len(cache) >= _WORD_CACHE_ITEMS:
+                    cache.clear()
+                cache[d] = tokens
+            item_words.extend(tokens)
+            owner.extend([row] * len(tokens))
         n_items = doc_ids.shape[0]
         if not item_words:
             return np.zeros(n_items, np.float32), np.zeros(n_items, np.float32)
@@ -230,5 +244,6 @@ class FuzzyStrategy(Strategy):
         return " ".join(terms)
 
 
+_WORD_CACHE_ITEMS = 200_000  # items whose words are kept for re-scoring
 _NO_MATCH = 1 << 20
 _ESCAPES = {"\x01": "0y", "\x02": "0x", "\x03": "0x", **{str(d): f"0{d}" for d in range(10)}}
