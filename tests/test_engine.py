@@ -232,3 +232,56 @@ def test_a_saved_engine_answers_and_learns_exactly_like_the_original(cisi, tmp_p
     assert copy.event_log.count() == 70
     engine.close()
     copy.close()
+
+
+def test_added_items_are_found_and_deleted_ones_never_come_back(cisi):
+    engine = build(cisi, strategies=("lexical", "fuzzy", "semantic", "memory"), seed=2)
+    query = "zyxolotl quantum retrieval"
+    assert "new-1" not in engine.search(query, {"time": NOW}).ids
+    engine.add([{"id": "new-1", "fields": {"title": "Zyxolotl quantum retrieval"}}])
+    assert engine.search(query, {"time": NOW}).ids[0] == "new-1"
+    # Teach the memory that the item answers the query, then delete it: no index may
+    # bring it back.
+    result = engine.search(query, {"time": NOW})
+    engine.feedback(result.request_id, [("new-1", "play")])
+    assert engine.delete(["new-1", "never-there"]) == 1
+    for _ in range(3):
+        assert "new-1" not in engine.search(query, {"time": NOW}).ids
+    first = cisi.doc_ids[0]
+    engine.add([{"id": first, "fields": {"title": "Zyxolotl", "text": "replaced"}}])
+    assert engine.search("zyxolotl", {"time": NOW}).ids[0] == first
+    engine.close()
+
+
+def test_searches_during_deletes_never_return_a_deleted_item(cisi):
+    engine = build(cisi, strategies=("lexical", "semantic"), seed=3)
+    doomed = list(cisi.doc_ids[:300])
+    deleted: set[str] = set()
+    errors = []
+    stop = threading.Event()
+
+    def search():
+        rng = np.random.default_rng(0)
+        try:
+            while not stop.is_set():
+                q = cisi.queries[int(rng.integers(len(cisi.queries)))]
+                snapshot = set(deleted)  # deleted before this search began
+                ids = engine.search(q, {"time": NOW}).ids
+                assert not snapshot & set(ids)
+                assert all(i in engine.catalog or i in deleted for i in ids)
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=search) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for start in range(0, len(doomed), 30):
+        batch = doomed[start : start + 30]
+        engine.delete(batch)
+        deleted.update(batch)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert not any(i in engine.catalog for i in doomed)
+    engine.close()

@@ -37,6 +37,7 @@ from ltrr_fast.bandit import (
 )
 from ltrr_fast.engine.build import STRATEGY_KINDS, build_parts
 from ltrr_fast.engine.config import EngineConfig
+from ltrr_fast.engine.gate import Gate
 from ltrr_fast.engine.persist import EVENTS, load_engine, save_engine
 from ltrr_fast.engine.results import Item, SearchResult, StrategyTrace, Trace
 from ltrr_fast.index.catalog import Catalog
@@ -164,6 +165,7 @@ class Engine:
         self._ranker_query_names = frozenset(self.features.query_features)
         self._rng = np.random.default_rng(config.seed + 1)
         self._lock = threading.RLock()
+        self._gate = Gate()  # searches read the catalog; add and delete change it
         self._pending: OrderedDict[str, _Pending] = OrderedDict()
         self._users: dict[str, UserSummary] = {}
         self._n_requests = 0
@@ -327,6 +329,17 @@ class Engine:
         k: int | None = None,
         budget_ms: float | None = None,
     ) -> SearchResult:
+        """Ranked items for a query (see :meth:`_search` for the parameters)."""
+        with self._gate.reading():
+            return self._search(query, context, k, budget_ms)
+
+    def _search(
+        self,
+        query: str,
+        context: Mapping[str, Any] | None = None,
+        k: int | None = None,
+        budget_ms: float | None = None,
+    ) -> SearchResult:
         """Ranked items for a query.
 
         Parameters
@@ -374,6 +387,7 @@ class Engine:
         results = self._retrieve(parsed, decision.arms, asked, deadline)
         retrieved = time.perf_counter()
 
+        results = [self._live_only(r) for r in results]
         candidates = _allocate(results, decision.quotas, self.config.budget)
         doc_ids, X, order = self._rank(parsed, candidates)
         ranked = time.perf_counter()
@@ -533,6 +547,68 @@ class Engine:
                 seconds = time.perf_counter() - submitted_at
                 results.append(StrategyResult(arm, Candidates.empty(n_features), "cut", seconds))
         return results
+
+    def _live_only(self, result: StrategyResult) -> StrategyResult:
+        """Drop candidates deleted from the catalog that an index still holds."""
+        c = result.candidates
+        if result.status != "ok" or not len(c):
+            return result
+        live = self.catalog.is_live(c.doc_ids)
+        if live.all():
+            return result
+        kept = Candidates(c.doc_ids[live], c.scores[live], c.features[live])
+        return dataclasses.replace(result, candidates=kept)
+
+    # Catalog changes
+
+    def add(self, records: Iterable[Mapping[str, Any]]) -> np.ndarray:
+        """Add or replace items (records as in :meth:`build`); searchable on return.
+
+        Returns their doc ids. Searches wait while the indexes change, so none sees half a
+        change. Query understanding keeps the values it was built with: slots for new
+        artists or genres come with a rebuild of the engine.
+        """
+        with self._gate.writing():
+            doc_ids = self.catalog.add(records)
+            self._reindex(doc_ids)
+        return doc_ids
+
+    def delete(self, item_ids: Iterable[str]) -> int:
+        """Delete items by external id; returns how many were live. Unknown ids are skipped."""
+        if isinstance(item_ids, str):
+            raise TypeError("item_ids must be a sequence of ids, not a single str")
+        with self._gate.writing():
+            gone = [self.catalog.doc_id(i) for i in item_ids]
+            gone = [d for d in gone if d is not None]
+            for item_id in self.catalog.external_ids(gone):
+                self.catalog.delete(item_id)
+            if gone:
+                self._reindex(np.asarray(gone, dtype=np.uint32))
+        return len(gone)
+
+    def _reindex(self, doc_ids: np.ndarray) -> None:
+        """Bring every index in line with the catalog for these doc ids."""
+        live = self.catalog.is_live(doc_ids)
+        self.parts["lexical_index"].refresh(doc_ids)
+        fuzzy = self.strategies.get("fuzzy")
+        if fuzzy is not None:
+            fuzzy.delete_items(doc_ids[~live])
+            fuzzy.index_items(doc_ids[live])
+        vectors, embedder = self.parts.get("vectors"), self.parts.get("embedder")
+        if vectors is not None:
+            vectors.delete_batch(doc_ids[~live])
+            added = doc_ids[live]
+            if added.size:
+                columns = {n: self.catalog.texts_of(n, added) for n in self.catalog.text_fields}
+                matrix = embedder.embed_fields(columns)
+                known = np.any(matrix, axis=1)  # no known text: no direction to search by
+                vectors.delete_batch(added[~known])
+                if known.any():
+                    vectors.add_batch(added[known], np.ascontiguousarray(matrix[known]))
+        for name in ("related", "semantic"):
+            if name in self.strategies:
+                self.strategies[name].refresh()
+        self._statics_slots = -1
 
     def _start_shadow(self, pending: _Pending, parsed: ParsedQuery, arms: list[str]) -> None:
         quota = max(1, self.config.budget // max(1, self.policy.n_chosen))
