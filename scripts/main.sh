@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Sets up a fresh machine (see setup.sh) and runs the main job: index the CISI and Vaswani
-# collections from ../shared/data, answer their queries, print nDCG@10 and queries/second.
+# Sets up a fresh machine (see setup.sh) and runs the main job: `ltrr simulate` on the Vaswani
+# collection and on simulated Spotify listeners from ../shared/data. Prints each result table
+# and writes reports/<collection>/ (summary.md, metrics.json, PNG plots). Extra arguments go
+# to `ltrr simulate` (e.g. --rounds 500 for a quick run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/ltrr evaluate "$@"
+for collection in vaswani music; do
+    .venv/bin/ltrr simulate --collection "$collection" --rounds 2000 --out reports "$@"
+done
