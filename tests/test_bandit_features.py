@@ -238,3 +238,12 @@ def test_exploring_draws_every_subset_equally_often():
     expected = n / len(counts)
     chi2 = sum((c - expected) ** 2 / expected for c in counts.values())
     assert chi2 < 30  # 9 degrees of freedom: p < 0.001 beyond 27.9
+
+
+def test_a_rank_discount_pays_more_for_ranking_the_wanted_item_higher():
+    candidates = {"early": [7, 1, 2], "late": [1, 2, 3, 4, 5, 6, 7], "none": [9]}
+    rewards = strategy_rewards(candidates, [(7, "play")], rank_discount=True)
+    assert rewards["early"] == pytest.approx(1.0)  # rank 1: 1 / log2(2)
+    assert rewards["late"] == pytest.approx(1.0 / math.log2(8))
+    assert rewards["none"] == 0.0
+    assert strategy_rewards(candidates, [(7, "play")])["late"] == 1.0

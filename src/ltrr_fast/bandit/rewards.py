@@ -61,6 +61,8 @@ def strategy_rewards(
     candidates: Mapping[str, np.ndarray | Iterable[int]],
     actions: Iterable[tuple[int, str]],
     config: RewardConfig | None = None,
+    *,
+    rank_discount: bool = False,
 ) -> dict[str, float]:
     """Reward of every strategy for one request.
 
@@ -72,6 +74,9 @@ def strategy_rewards(
         What the user did, e.g. ``[(17, "click"), (17, "play")]``.
     config : RewardConfig, optional
         Grades; :data:`DEFAULT_GRADES` when omitted.
+    rank_discount : bool
+        Divide each grade by ``log2(1 + rank)`` of the item in the strategy's list (rank from
+        1), so a strategy that ranked the wanted item higher earns more.
 
     Returns
     -------
@@ -97,6 +102,15 @@ def strategy_rewards(
     grades = np.fromiter(best.values(), dtype=np.float64, count=len(best))
     rewards = {}
     for name, doc_ids in candidates.items():
-        found = np.isin(acted, np.asarray(doc_ids, dtype=np.int64))
-        rewards[name] = float(grades[found].max()) if found.any() else 0.0
+        ids = np.asarray(doc_ids, dtype=np.int64)
+        found = np.isin(acted, ids)
+        if not found.any():
+            rewards[name] = 0.0
+        elif rank_discount:
+            # Rank (from 1) of each found item in this strategy's list.
+            position = {d: r for r, d in enumerate(ids.tolist())}
+            ranks = np.array([position[d] + 1 for d in acted[found].tolist()], dtype=np.float64)
+            rewards[name] = float((grades[found] / np.log2(ranks + 1.0)).max())
+        else:
+            rewards[name] = float(grades[found].max())
     return rewards

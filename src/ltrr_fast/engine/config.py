@@ -62,6 +62,9 @@ class EngineConfig:
         The ranker corrects clicks for position bias with examination ``1 / (1 + rank)^eta``.
     grades : mapping of str to float
         Action kind to reward grade in [0, 1].
+    reward_rank_discount : bool
+        Discount a strategy's reward by the rank at which it had the acted-on item
+        (``grade / log2(1 + rank)``); off by default.
     vector_dim : int
         Dimension of the default (LSA) item and query embeddings.
     match_fields : tuple of str
@@ -91,6 +94,7 @@ class EngineConfig:
     ranker_learning_rate: float = 0.05
     examination_eta: float = 1.0
     grades: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_GRADES))
+    reward_rank_discount: bool = False
     vector_dim: int = 64
     match_fields: tuple[str, ...] = ()
     fuzzy_fields: tuple[str, ...] | None = None

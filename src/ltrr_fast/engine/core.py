@@ -755,7 +755,9 @@ class Engine:
             )
         sets = dict(pending.candidates)
         sets.update(pending.shadow)
-        rewards = strategy_rewards(sets, acted, self.rewards)
+        rewards = strategy_rewards(
+            sets, acted, self.rewards, rank_discount=self.config.reward_rank_discount
+        )
         grade_of: dict[int, float] = {}
         for doc_id, kind in acted:
             grade_of[doc_id] = max(grade_of.get(doc_id, 0.0), self.rewards.grade(kind))
