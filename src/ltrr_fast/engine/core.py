@@ -76,6 +76,7 @@ class _Pending:
     shadow: dict[str, np.ndarray] = field(default_factory=dict)
     shadow_done: threading.Event = field(default_factory=threading.Event)
     shadow_deadline: float = 0.0
+    shadow_job: Callable[[], None] | None = None  # deferred shadow run (no thread pool)
     answered: bool = False
 
 
@@ -612,10 +613,13 @@ class Engine:
 
     def _start_shadow(self, pending: _Pending, parsed: ParsedQuery, arms: list[str]) -> None:
         quota = max(1, self.config.budget // max(1, self.policy.n_chosen))
-        deadline = time.perf_counter() + SHADOW_BUDGETS * self.config.budget_ms / 1000.0
-        pending.shadow_deadline = deadline
+        allowed = SHADOW_BUDGETS * self.config.budget_ms / 1000.0
+        pending.shadow_deadline = time.perf_counter() + allowed
 
         def run() -> None:
+            # The deadline starts when the run does (a deferred run starts at feedback).
+            deadline = time.perf_counter() + allowed
+            pending.shadow_deadline = deadline
             try:
                 for arm in arms:
                     result = run_strategy(self.strategies[arm], parsed, quota, deadline)
@@ -624,7 +628,9 @@ class Engine:
                 pending.shadow_done.set()
 
         if self._pool is None:
-            run()
+            # No worker threads: run the shadow strategies when feedback arrives, which is
+            # the only time their candidates are needed, instead of on the response path.
+            pending.shadow_job = run
         else:
             self._pool.submit(run)
 
@@ -745,6 +751,9 @@ class Engine:
                 acted.append((doc_id, kind))
             pending.answered = True
 
+        if pending.shadow_job is not None:
+            pending.shadow_job()
+            pending.shadow_job = None
         # Shadow runs are off the response path but not off the learning path: wait for them
         # (each is cut at its own deadline), so what is learnt does not depend on timing.
         if not pending.shadow_done.wait(

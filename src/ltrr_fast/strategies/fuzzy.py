@@ -137,8 +137,11 @@ class FuzzyStrategy(Strategy):
         words = self._words(query.text)
         if not words or quota < 1:
             return Candidates.empty(len(self.feature_names))
+        # The n-gram search looks for the longest few words: short ones (a, for, the) have
+        # common n-grams that cost time and say little; re-scoring still uses every word.
+        longest = sorted(words, key=len, reverse=True)[:_GRAM_WORDS]
         with self._lock:
-            gram_query = " ".join(self._grams_of(w) for w in words)
+            gram_query = " ".join(self._grams_of(w) for w in longest)
         hits = self._grams.search(gram_query, k=max(self.pool, quota))
         doc_ids = np.asarray([int(x) for x in hits.ids], dtype=np.int64)
         live = self.catalog.is_live(doc_ids)
@@ -244,6 +247,7 @@ class FuzzyStrategy(Strategy):
         return " ".join(terms)
 
 
+_GRAM_WORDS = 4  # query words whose n-grams are searched
 _WORD_CACHE_ITEMS = 200_000  # items whose words are kept for re-scoring
 _NO_MATCH = 1 << 20
 _ESCAPES = {"\x01": "0y", "\x02": "0x", "\x03": "0x", **{str(d): f"0{d}" for d in range(10)}}
