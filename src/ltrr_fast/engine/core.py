@@ -37,9 +37,12 @@ from ltrr_fast.bandit import (
 )
 from ltrr_fast.engine.build import STRATEGY_KINDS, build_parts
 from ltrr_fast.engine.config import EngineConfig
+from ltrr_fast.engine.events import log_feedback, log_request
 from ltrr_fast.engine.gate import Gate
+from ltrr_fast.engine.inputs import check_budget, check_int, parse_context
 from ltrr_fast.engine.persist import EVENTS, load_engine, save_engine
 from ltrr_fast.engine.results import Item, SearchResult, StrategyTrace, Trace
+from ltrr_fast.engine.union import allocate, fusion
 from ltrr_fast.index.catalog import Catalog
 from ltrr_fast.ranking import FeatureBuilder, OnlineRanker, PositionBias
 from ltrr_fast.store import EventLog
@@ -51,12 +54,10 @@ logger = logging.getLogger(__name__)
 
 #: Requests kept in memory awaiting feedback; older ones are forgotten.
 PENDING_LIMIT = 100_000
-_FUSION_K = 60.0  # reciprocal-rank fusion constant
 #: Shadow strategies may take this many request budgets before they are cut.
 SHADOW_BUDGETS = 10
 #: Extra seconds feedback waits past the shadow deadline for a strategy that overran it.
 SHADOW_GRACE_S = 30.0
-_CONTEXT_KEYS = ("user", "time", "features")
 _NO_IDS = np.zeros(0, dtype=np.uint32)
 
 
@@ -365,9 +366,9 @@ class Engine:
             raise TypeError(f"query must be str, got {type(query).__name__}")
         if not query.strip():
             raise ValueError("query is empty; give at least one non-space character")
-        k = self.config.k if k is None else _check_int(k, "k", 1)
-        budget_ms = self.config.budget_ms if budget_ms is None else _check_budget(budget_ms)
-        user, now = self._context(context)
+        k = self.config.k if k is None else check_int(k, "k", 1)
+        budget_ms = self.config.budget_ms if budget_ms is None else check_budget(budget_ms)
+        user, now = parse_context(context)
 
         parsed = dataclasses.replace(self.understanding.parse(query), user=user, time=now)
         kind_of_query = query_kind(parsed.intent, len(parsed.tokens))
@@ -389,7 +390,7 @@ class Engine:
         retrieved = time.perf_counter()
 
         results = [self._live_only(r) for r in results]
-        candidates = _allocate(results, decision.quotas, self.config.budget)
+        candidates = allocate(results, decision.quotas, self.config.budget)
         doc_ids, X, order = self._rank(parsed, candidates)
         ranked = time.perf_counter()
 
@@ -458,8 +459,8 @@ class Engine:
             intent=parsed.intent,
             slots=tuple((s.field, s.value, s.confidence) for s in parsed.slots),
         )
-        self._log_request(
-            request_id, now, query, user, x, decision, results, candidates, served, trace
+        log_request(
+            self, request_id, now, query, user, x, decision, results, candidates, served, trace
         )
         return SearchResult(request_id, tuple(items), trace)
 
@@ -500,30 +501,6 @@ class Engine:
         doc_ids, _, order = self._rank(parsed, candidates)
         ranked = doc_ids[order]
         return ranked if k is None else ranked[:k]
-
-    def _context(self, context: Mapping[str, Any] | None) -> tuple[str | None, float]:
-        if context is None:
-            return None, time.time()
-        if not isinstance(context, Mapping):
-            raise TypeError(f"context must be a mapping or None, got {type(context).__name__}")
-        unknown = sorted(set(context) - set(_CONTEXT_KEYS))
-        if unknown:
-            raise ValueError(f"unknown context keys {unknown}; known: {list(_CONTEXT_KEYS)}")
-        user = context.get("user")
-        if user is not None and (not isinstance(user, str) or not user):
-            raise ValueError(f"context['user'] must be a non-empty str, got {user!r}")
-        now = context.get("time", time.time())
-        if isinstance(now, bool) or not isinstance(now, (int, float)) or not math.isfinite(now):
-            raise ValueError(f"context['time'] must be finite epoch seconds, got {now!r}")
-        extra = context.get("features")
-        if extra:
-            values = [v for v in dict(extra).values()]
-            if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
-                raise ValueError("context['features'] holds NaN, infinite or non-numeric values")
-            raise ValueError(
-                "context['features'] needs an engine configured with those feature names"
-            )
-        return user, float(now)
 
     def _retrieve(
         self, parsed: ParsedQuery, arms: Sequence[str], quotas: Sequence[int], deadline: float
@@ -649,7 +626,7 @@ class Engine:
             },
             intent=parsed.intent if parsed.intent in INTENTS else None,
             field_text=self._field_text if self.config.match_fields else None,
-            extra={"fusion": _fusion(candidates)},
+            extra={"fusion": fusion(candidates)},
         )
         X = built.X
         scores = X[:, self._fusion_column].astype(np.float64)
@@ -792,132 +769,7 @@ class Engine:
                     for doc_id, grade in grade_of.items():
                         if grade > 0:
                             self.personal.record(pending.user, doc_id, grade)
-        self._log_feedback(request_id, now, acted, pending, rewards)
+        log_feedback(self, request_id, now, acted, pending, rewards)
         return rewards
 
     # Event log
-
-    def _log_request(
-        self, request_id, now, query, user, x, decision, results, candidates, served, trace
-    ):
-        names = self.catalog.external_ids
-        self.event_log.log_request(
-            {
-                "request_id": request_id,
-                "ts": now,
-                "user": user,
-                "query": query,
-                "context": x.tolist(),
-                "chosen": list(decision.arms),
-                "quotas": list(decision.quotas),
-                "propensities": decision.propensities,
-                "candidates": {
-                    r.name: names(candidates[r.name].doc_ids) if r.name in candidates else []
-                    for r in results
-                },
-                "served": names(served),
-                "shadow": trace.shadow,
-                "shadow_candidates": {},
-                "latency_ms": trace.latency_ms,
-                "status": {r.name: r.status for r in results},
-            }
-        )
-
-    def _log_feedback(self, request_id, now, acted, pending, rewards) -> None:
-        names = self.catalog.external_ids
-        served = pending.served.tolist()
-        rows = [
-            {
-                "request_id": request_id,
-                "ts": now,
-                "item": names([doc_id])[0],
-                "action": kind,
-                "position": served.index(doc_id) if doc_id in served else None,
-                "rewards": rewards,
-            }
-            for doc_id, kind in acted
-        ]
-        if pending.shadow:
-            shadow = {arm: names(ids) for arm, ids in pending.shadow.items()}
-            self.event_log.set_shadow_candidates(request_id, shadow)
-        if rows:
-            self.event_log.log_feedback(rows)
-        else:
-            self.event_log.log_feedback(
-                [
-                    {
-                        "request_id": request_id,
-                        "ts": now,
-                        "item": "",
-                        "action": "none",
-                        "position": None,
-                        "rewards": rewards,
-                    }
-                ]
-            )
-
-
-def _allocate(
-    results: Sequence[StrategyResult], quotas: Sequence[int], budget: int
-) -> dict[str, Candidates]:
-    """Keep each strategy's quota of distinct candidates; give unfilled slots to the others.
-
-    Strategies are visited best first. Each contributes a prefix of its list: first until it
-    has added ``quota`` new distinct items to the union (items another strategy already
-    added are kept in its list and cost nothing), then, while the union is below ``budget``,
-    further items from the strategies that still have some, best first. A strategy that
-    answered late or failed contributes nothing and its quota is shared out the same way.
-    """
-    answered = [(r, q) for r, q in zip(results, quotas) if r.status == "ok"]
-    lists = [r.candidates.doc_ids.tolist() for r, _ in answered]
-    taken = [0] * len(answered)
-    union: set[int] = set()
-
-    def walk(i: int, new_items: int) -> None:
-        ids = lists[i]
-        while taken[i] < len(ids) and new_items > 0 and len(union) < budget:
-            if ids[taken[i]] not in union:
-                union.add(ids[taken[i]])
-                new_items -= 1
-            taken[i] += 1
-
-    for i, (_, quota) in enumerate(answered):
-        walk(i, quota)
-    for i in range(len(answered)):
-        walk(i, budget - len(union))
-    return {
-        r.name: Candidates(
-            r.candidates.doc_ids[: taken[i]],
-            r.candidates.scores[: taken[i]],
-            r.candidates.features[: taken[i]],
-        )
-        for i, (r, _) in enumerate(answered)
-    }
-
-
-def _fusion(candidates: Mapping[str, Candidates]) -> tuple[np.ndarray, np.ndarray]:
-    """Reciprocal-rank fusion: each strategy adds ``1 / (60 + rank)`` to its candidates."""
-    total: dict[int, float] = {}
-    for c in candidates.values():
-        for rank, doc_id in enumerate(c.doc_ids.tolist()):
-            total[doc_id] = total.get(doc_id, 0.0) + 1.0 / (_FUSION_K + rank + 1)
-    ids = np.fromiter(total.keys(), dtype=np.int64, count=len(total))
-    values = np.fromiter(total.values(), dtype=np.float64, count=len(total))
-    # Scaled so the best possible single-strategy item scores 1.
-    return ids, values * (_FUSION_K + 1)
-
-
-def _check_int(value: object, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-    return int(value)
-
-
-def _check_budget(value: object) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not (math.isfinite(value) and value > 0)
-    ):
-        raise ValueError(f"budget_ms must be finite and > 0, got {value!r}")
-    return float(value)
