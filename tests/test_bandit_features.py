@@ -247,3 +247,11 @@ def test_a_rank_discount_pays_more_for_ranking_the_wanted_item_higher():
     assert rewards["late"] == pytest.approx(1.0 / math.log2(8))
     assert rewards["none"] == 0.0
     assert strategy_rewards(candidates, [(7, "play")])["late"] == 1.0
+
+
+def test_shared_rewards_split_an_item_among_the_strategies_that_found_it():
+    candidates = {"a": [1, 2], "b": [2, 3], "c": [3, 4], "d": [5]}
+    rewards = strategy_rewards(candidates, [(2, "play"), (4, "click")], share=True)
+    assert rewards == {"a": 0.5, "b": 0.5, "c": 0.5, "d": 0.0}
+    alone = strategy_rewards({"a": [1, 2], "d": [5]}, [(2, "play")], share=True)
+    assert alone == {"a": 1.0, "d": 0.0}

@@ -63,6 +63,7 @@ def strategy_rewards(
     config: RewardConfig | None = None,
     *,
     rank_discount: bool = False,
+    share: bool = False,
 ) -> dict[str, float]:
     """Reward of every strategy for one request.
 
@@ -77,6 +78,9 @@ def strategy_rewards(
     rank_discount : bool
         Divide each grade by ``log2(1 + rank)`` of the item in the strategy's list (rank from
         1), so a strategy that ranked the wanted item higher earns more.
+    share : bool
+        Split each item's grade among the strategies that retrieved it, so a strategy earns
+        its full grade only for what no other strategy found (its unique contribution).
 
     Returns
     -------
@@ -100,10 +104,17 @@ def strategy_rewards(
         return dict.fromkeys(candidates, 0.0)
     acted = np.fromiter(best.keys(), dtype=np.int64, count=len(best))
     grades = np.fromiter(best.values(), dtype=np.float64, count=len(best))
+    found_by = {
+        name: np.isin(acted, np.asarray(doc_ids, dtype=np.int64))
+        for name, doc_ids in candidates.items()
+    }
+    if share:
+        finders = np.sum(list(found_by.values()), axis=0)
+        grades = grades / np.maximum(finders, 1)
     rewards = {}
     for name, doc_ids in candidates.items():
         ids = np.asarray(doc_ids, dtype=np.int64)
-        found = np.isin(acted, ids)
+        found = found_by[name]
         if not found.any():
             rewards[name] = 0.0
         elif rank_discount:

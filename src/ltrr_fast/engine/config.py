@@ -65,6 +65,9 @@ class EngineConfig:
     reward_rank_discount : bool
         Discount a strategy's reward by the rank at which it had the acted-on item
         (``grade / log2(1 + rank)``); off by default.
+    reward_share : bool
+        Split an acted-on item's grade among the strategies that retrieved it (each earns
+        its full grade only for what it alone found); off by default.
     vector_dim : int
         Dimension of the default (LSA) item and query embeddings.
     match_fields : tuple of str
@@ -95,6 +98,7 @@ class EngineConfig:
     examination_eta: float = 1.0
     grades: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_GRADES))
     reward_rank_discount: bool = False
+    reward_share: bool = False
     vector_dim: int = 64
     match_fields: tuple[str, ...] = ()
     fuzzy_fields: tuple[str, ...] | None = None

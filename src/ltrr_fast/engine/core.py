@@ -742,7 +742,11 @@ class Engine:
         sets = dict(pending.candidates)
         sets.update(pending.shadow)
         rewards = strategy_rewards(
-            sets, acted, self.rewards, rank_discount=self.config.reward_rank_discount
+            sets,
+            acted,
+            self.rewards,
+            rank_discount=self.config.reward_rank_discount,
+            share=self.config.reward_share,
         )
         grade_of: dict[int, float] = {}
         for doc_id, kind in acted:
