@@ -52,6 +52,7 @@ def test_the_report_has_metrics_a_summary_and_plots(run, tmp_path):
     assert "| LTR&R |" in text and "| oracle |" in text
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert {row["policy"] for row in metrics["after_learning"]} == set(run.recall)
+    assert metrics["cumulative_reward"] == run.reward.sum() <= run.settings.rounds
     pytest.importorskip("matplotlib")
     for name in ("learning_curves.png", "regret.png", "strategy_choice.png", "latency.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -35,6 +35,7 @@ def write_report(result: SimulationResult, directory: str | os.PathLike[str]) ->
         "after_learning": rows,
         "first_half": _first_half(result),
         "reward_rate": float(result.reward.mean()),
+        "cumulative_reward": float(result.reward.sum()),
         "reward_rate_second_half": float(result.reward[settings.rounds // 2 :].mean()),
         "latency_ms": {
             "p50": float(np.percentile(result.latency_ms, 50)),
@@ -101,7 +102,8 @@ def _markdown(result: SimulationResult, metrics: dict[str, Any], plots: list[str
         (
             f"Engine latency per search (one thread, strategies run in turn): p50 "
             f"{lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms. Searches ending in a click on a "
-            f"relevant result: {metrics['reward_rate']:.1%} overall, "
+            f"relevant result: {metrics['reward_rate']:.1%} overall "
+            f"({metrics['cumulative_reward']:,.0f} searches), "
             f"{metrics['reward_rate_second_half']:.1%} in the second half. Strategies drawn "
             f"from in the second half: {share}."
         ),
