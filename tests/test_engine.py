@@ -97,6 +97,7 @@ def test_bad_feedback_is_refused_and_teaches_nothing(engine, cisi):
         (lambda e: e.search(b"x"), TypeError, "must be str"),
         (lambda e: e.search("x", {"time": math.nan}), ValueError, "finite"),
         (lambda e: e.search("x", {"mood": 1}), ValueError, "unknown context keys"),
+        (lambda e: e.search("x", {"features": {"device": 1}}), ValueError, "unknown context f"),
         (lambda e: e.search("x", {"user": ""}), ValueError, "non-empty str"),
         (lambda e: e.search("x", k=0), ValueError, "k must be"),
         (lambda e: e.search("x", budget_ms=-1), ValueError, "budget_ms"),
@@ -284,4 +285,23 @@ def test_searches_during_deletes_never_return_a_deleted_item(cisi):
         thread.join()
     assert errors == []
     assert not any(i in engine.catalog for i in doomed)
+    engine.close()
+
+
+def test_caller_context_features_join_the_bandits_context(cisi):
+    engine = build(cisi, strategies=("lexical", "semantic"), context_features=("mobile",))
+    assert engine.context_names[-1] == "caller.mobile"
+    assert engine.policy.n_features == len(engine.context_names)
+    on = engine.search(cisi.queries[0], {"time": NOW, "features": {"mobile": 1.0}})
+    off = engine.search(cisi.queries[0], {"time": NOW})
+    logged_on = engine.event_log.request(on.request_id)["context"]
+    logged_off = engine.event_log.request(off.request_id)["context"]
+    assert logged_on[-1] == 1.0 and logged_off[-1] == 0.0
+    assert logged_on[:-1] == logged_off[:-1]
+    with pytest.raises(ValueError, match="finite"):
+        engine.search("x", {"features": {"mobile": math.nan}})
+    with pytest.raises(TypeError, match="must be a number"):
+        engine.search("x", {"features": {"mobile": "yes"}})
+    with pytest.raises(ValueError, match="distinct"):
+        EngineConfig(context_features=("a", "a"))
     engine.close()

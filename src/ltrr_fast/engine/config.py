@@ -70,6 +70,9 @@ class EngineConfig:
         its full grade only for what it alone found); off by default.
     vector_dim : int
         Dimension of the default (LSA) item and query embeddings.
+    context_features : tuple of str
+        Names of numbers the caller passes in ``context["features"]`` (e.g. device, market,
+        session depth); they join the bandit's context, 0 when a search omits one.
     match_fields : tuple of str
         Text fields compared with the query for the ranker's match features.
     fuzzy_fields : tuple of str, optional
@@ -100,6 +103,7 @@ class EngineConfig:
     reward_rank_discount: bool = False
     reward_share: bool = False
     vector_dim: int = 64
+    context_features: tuple[str, ...] = ()
     match_fields: tuple[str, ...] = ()
     fuzzy_fields: tuple[str, ...] | None = None
     threads: int = 4
@@ -143,6 +147,10 @@ class EngineConfig:
             self, "grades", MappingProxyType(dict(RewardConfig(self.grades).grades))
         )
         object.__setattr__(self, "match_fields", tuple(self.match_fields))
+        names = tuple(self.context_features)
+        if len(set(names)) != len(names) or not all(isinstance(n, str) and n for n in names):
+            raise ValueError(f"context_features must be distinct non-empty names, got {names}")
+        object.__setattr__(self, "context_features", names)
         if self.fuzzy_fields is not None:
             object.__setattr__(self, "fuzzy_fields", tuple(self.fuzzy_fields))
 
@@ -150,7 +158,7 @@ class EngineConfig:
         """A JSON-serialisable copy."""
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["grades"] = dict(self.grades)
-        for name in ("strategies", "match_fields", "fuzzy_fields"):
+        for name in ("strategies", "match_fields", "fuzzy_fields", "context_features"):
             if data[name] is not None:
                 data[name] = list(data[name])
         return data
@@ -163,7 +171,7 @@ class EngineConfig:
         if unknown:
             raise ValueError(f"unknown engine settings {unknown}; known: {sorted(known)}")
         values = dict(data)
-        for name in ("strategies", "match_fields", "fuzzy_fields"):
+        for name in ("strategies", "match_fields", "fuzzy_fields", "context_features"):
             if values.get(name) is not None:
                 values[name] = tuple(values[name])
         return cls(**values)

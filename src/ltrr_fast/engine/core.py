@@ -137,7 +137,9 @@ class Engine:
         n_chosen = min(config.n_chosen, len(self.arms))
         self.policy = StrategyPolicy(
             self.arms,
-            self.context_features.n_features + len(self._memory_names),
+            self.context_features.n_features
+            + len(self._memory_names)
+            + len(config.context_features),
             n_chosen=n_chosen,
             budget=config.budget,
             alpha=config.alpha,
@@ -350,8 +352,8 @@ class Engine:
             The query as typed; it must hold a non-space character.
         context : mapping, optional
             ``"user"`` (str id; enables personal results and history features), ``"time"``
-            (epoch seconds; now by default) and ``"features"`` (name to number, added to the
-            bandit's context when the engine was configured with those names).
+            (epoch seconds; now by default) and ``"features"`` (name to number for the names
+            in ``EngineConfig.context_features``; they join the bandit's context).
         k : int, optional
             Items to return; the configured ``k`` by default.
         budget_ms : float, optional
@@ -368,11 +370,11 @@ class Engine:
             raise ValueError("query is empty; give at least one non-space character")
         k = self.config.k if k is None else check_int(k, "k", 1)
         budget_ms = self.config.budget_ms if budget_ms is None else check_budget(budget_ms)
-        user, now = parse_context(context)
+        user, now, extra = parse_context(context, self.config.context_features)
 
         parsed = dataclasses.replace(self.understanding.parse(query), user=user, time=now)
         kind_of_query = query_kind(parsed.intent, len(parsed.tokens))
-        x = self._context_vector(parsed, now, user)
+        x = self._context_vector(parsed, now, user, extra)
         understood = time.perf_counter()
 
         with self._lock:
@@ -467,16 +469,22 @@ class Engine:
     @property
     def context_names(self) -> tuple[str, ...]:
         """Names of the bandit's context features, in order."""
-        return (*self.context_features.names, *self._memory_names)
+        return (
+            *self.context_features.names,
+            *self._memory_names,
+            *(f"caller.{n}" for n in self.config.context_features),
+        )
 
-    def _context_vector(self, parsed: ParsedQuery, now: float, user: str | None) -> np.ndarray:
+    def _context_vector(
+        self, parsed: ParsedQuery, now: float, user: str | None, extra: np.ndarray
+    ) -> np.ndarray:
         x = self.context_features(parsed.features, now, self._users.get(user or ""))
         if not self._memory_names:
-            return x
+            return np.concatenate((x, extra))
         _, scores, features = self.memory.lookup(parsed.normalized, 5, now=now)
         actions = float(features[:, 2].sum()) if features.shape[0] else 0.0
         best = float(scores[0]) if scores.shape[0] else 0.0
-        return np.concatenate((x, [np.log1p(actions), best]))
+        return np.concatenate((x, [np.log1p(actions), best], extra))
 
     def parse(
         self, query: str, user: str | None = None, time_: float | None = None

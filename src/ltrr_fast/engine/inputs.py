@@ -12,9 +12,14 @@ import numpy as np
 CONTEXT_KEYS = ("user", "time", "features")
 
 
-def parse_context(context: Mapping[str, Any] | None) -> tuple[str | None, float]:
+def parse_context(
+    context: Mapping[str, Any] | None, feature_names: tuple[str, ...] = ()
+) -> tuple[str | None, float, np.ndarray]:
+    """The user, the time and the caller's context features (in ``feature_names`` order,
+    0 for a name not given) of a search's context."""
+    features = np.zeros(len(feature_names))
     if context is None:
-        return None, time.time()
+        return None, time.time(), features
     if not isinstance(context, Mapping):
         raise TypeError(f"context must be a mapping or None, got {type(context).__name__}")
     unknown = sorted(set(context) - set(CONTEXT_KEYS))
@@ -26,13 +31,23 @@ def parse_context(context: Mapping[str, Any] | None) -> tuple[str | None, float]
     now = context.get("time", time.time())
     if isinstance(now, bool) or not isinstance(now, (int, float)) or not math.isfinite(now):
         raise ValueError(f"context['time'] must be finite epoch seconds, got {now!r}")
-    extra = context.get("features")
-    if extra:
-        values = [v for v in dict(extra).values()]
-        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
-            raise ValueError("context['features'] holds NaN, infinite or non-numeric values")
-        raise ValueError("context['features'] needs an engine configured with those feature names")
-    return user, float(now)
+    given = context.get("features") or {}
+    if not isinstance(given, Mapping):
+        raise TypeError("context['features'] must map feature names to numbers")
+    strange = sorted(set(given) - set(feature_names))
+    if strange:
+        raise ValueError(
+            f"unknown context features {strange}; the engine was configured with "
+            f"{list(feature_names)} (EngineConfig.context_features)"
+        )
+    for i, name in enumerate(feature_names):
+        value = given.get(name, 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise TypeError(f"context feature {name!r} must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"context feature {name!r} must be finite, got {value}")
+        features[i] = float(value)
+    return user, float(now), features
 
 
 def check_int(value: object, name: str, low: int) -> int:
