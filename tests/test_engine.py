@@ -305,3 +305,23 @@ def test_caller_context_features_join_the_bandits_context(cisi):
     with pytest.raises(ValueError, match="distinct"):
         EngineConfig(context_features=("a", "a"))
     engine.close()
+
+
+@pytest.mark.parametrize("n_items", [0, 1])
+def test_an_empty_or_tiny_engine_builds_saves_loads_and_grows(n_items, tmp_path):
+    # CASES 17 for the whole engine: too little text to embed drops the vector strategies.
+    records = [{"id": "a", "fields": {"title": "hello world"}}][:n_items]
+    engine = Engine.build(records, text_fields=("title",))
+    assert "semantic" not in engine.arms
+    assert engine.search("hello", {"time": NOW}).ids == ["a"][:n_items]
+    engine.save(tmp_path / "e")
+    copy = Engine.load(tmp_path / "e")
+    assert copy.search("hello", {"time": NOW}).ids == ["a"][:n_items]
+    copy.add([{"id": "b", "fields": {"title": "hello there"}}])
+    assert "b" in copy.search("hello", {"time": NOW}).ids
+    with pytest.raises(ValueError, match="need embeddings"):
+        Engine.build(
+            records, text_fields=("title",), config=EngineConfig(strategies=("semantic",))
+        )
+    engine.close()
+    copy.close()

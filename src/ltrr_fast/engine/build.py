@@ -144,14 +144,26 @@ def build_parts(
     )
 
     embedder, vectors = preloaded.get("embedder"), preloaded.get("vectors")
-    if embedder is None and {"semantic", "explore", "personal"} & set(wanted):
+    vector_strategies = {"semantic", "explore", "personal"} & set(wanted)
+    if embedder is None and vector_strategies:
         say("embeddings")
-        embedder = LSAEmbedder(config.vector_dim, seed=config.seed).fit(
-            {name: catalog.texts(name) for name in catalog.text_fields}
-        )
-        doc_ids, matrix = embed_catalog(catalog, embedder)
-        vectors = VectorIndex(embedder.dim)
-        vectors.add_batch(doc_ids, matrix)
+        try:
+            embedder = LSAEmbedder(config.vector_dim, seed=config.seed).fit(
+                {name: catalog.texts(name) for name in catalog.text_fields}
+            )
+        except ValueError as error:
+            if config.strategies is not None:
+                raise ValueError(
+                    f"strategies {sorted(vector_strategies)} need embeddings, and none could "
+                    f"be fitted on this catalog: {error}"
+                ) from None
+            # Too little text to embed (a handful of items): build without them.
+            logger.warning("no embeddings (%s); building without %s", error, vector_strategies)
+            wanted = tuple(n for n in wanted if n not in vector_strategies)
+        else:
+            doc_ids, matrix = embed_catalog(catalog, embedder)
+            vectors = VectorIndex(embedder.dim)
+            vectors.add_batch(doc_ids, matrix)
 
     strategies: dict[str, Any] = {}
     memory = explore = personal = None
