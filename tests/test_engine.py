@@ -325,3 +325,36 @@ def test_an_empty_or_tiny_engine_builds_saves_loads_and_grows(n_items, tmp_path)
         )
     engine.close()
     copy.close()
+
+
+def test_rankers_trained_from_the_event_log_see_the_features_that_were_served(cisi):
+    engine = build(cisi, strategies=("lexical", "semantic", "memory"), seed=5)
+    rng = np.random.default_rng(2)
+    served_rows = {}
+    for t in range(60):
+        q = cisi.queries[int(rng.integers(len(cisi.queries)))]
+        result = engine.search(q, {"time": NOW + t})
+        served_rows[result.request_id] = engine._pending[result.request_id].served_rows
+        clicked = [(result.ids[i], "click") for i in range(len(result.ids)) if rng.random() < 0.2]
+        engine.feedback(result.request_id, clicked, time_=NOW + t)
+    rows = engine.training_rows()
+    assert rows.groups.sum() == rows.X.shape[0] == rows.labels.shape[0]
+    start = 0
+    for request_id, size in zip(rows.request_ids, rows.groups.tolist()):
+        # Row for row the features the engine served with (the memory has learnt since,
+        # but its scores come from the log).
+        assert np.allclose(rows.X[start : start + size], served_rows[request_id], atol=1e-6)
+        start += size
+    logged = engine.event_log.query("SELECT COUNT(*) FROM feedback WHERE action = 'click'")
+    assert int((rows.labels > 0).sum()) == logged[0][0]
+
+    pytest.importorskip("lightgbm")
+    used = engine.fit_ranker("lambdamart", num_boost_round=20)
+    assert used["impressions"] == rows.groups.size
+    result = engine.search(cisi.queries[0], {"time": NOW + 100})
+    engine.feedback(result.request_id, [(result.ids[0], "click")])  # no online update: fine
+    assert len(result.ids) == 10
+    engine.fit_ranker("online")
+    with pytest.raises(ValueError, match="kind must be"):
+        engine.fit_ranker("svm")
+    engine.close()

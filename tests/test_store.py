@@ -16,6 +16,7 @@ from ltrr_fast.store import (
     read_manifest,
     write_generation,
 )
+from ltrr_fast.store.eventlog import REQUEST_COLUMNS
 
 
 def writer(text: str):
@@ -83,6 +84,7 @@ def request_row(request_id: str, **changes):
         "shadow_candidates": {},
         "latency_ms": {"retrieve": 0.8},
         "status": {"fuzzy": "ok", "memory": "ok"},
+        "candidate_scores": {"fuzzy": [0.9, 0.5], "memory": [0.7]},
     }
     row.update(changes)
     return row
@@ -170,3 +172,23 @@ def test_a_catalog_round_trips_and_refuses_corrupt_bytes():
         Catalog.from_bytes(data[:-1] + b"x")
     with pytest.raises(ValueError, match="not a saved Catalog"):
         Catalog.from_bytes(b"hello")
+
+
+def test_a_version_1_event_log_is_migrated_in_place(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    columns = ", ".join(
+        f"{c} TEXT" for c in REQUEST_COLUMNS if c not in ("candidate_scores", "request_id")
+    )
+    old.execute(f"CREATE TABLE requests (request_id TEXT PRIMARY KEY, {columns})")
+    old.execute("INSERT INTO requests (request_id, ts, query) VALUES ('r0', 1.0, 'q')")
+    old.execute("PRAGMA user_version=1")
+    old.commit()
+    old.close()
+    log = EventLog(path)
+    assert log.query("SELECT candidate_scores FROM requests WHERE request_id = 'r0'") == [("{}",)]
+    log.log_request(request_row("r1"))
+    assert log.request("r1")["candidate_scores"]["fuzzy"] == [0.9, 0.5]
+    version = sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0]
+    assert version == 2
+    log.close()

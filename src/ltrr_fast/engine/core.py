@@ -42,9 +42,16 @@ from ltrr_fast.engine.gate import Gate
 from ltrr_fast.engine.inputs import check_budget, check_int, parse_context
 from ltrr_fast.engine.persist import EVENTS, load_engine, save_engine
 from ltrr_fast.engine.results import Item, SearchResult, StrategyTrace, Trace
+from ltrr_fast.engine.training import TrainingRows, training_rows
 from ltrr_fast.engine.union import allocate, fusion
 from ltrr_fast.index.catalog import Catalog
-from ltrr_fast.ranking import FeatureBuilder, OnlineRanker, PositionBias
+from ltrr_fast.ranking import (
+    CandidateFeatures,
+    FeatureBuilder,
+    LambdaMARTRanker,
+    OnlineRanker,
+    PositionBias,
+)
 from ltrr_fast.store import EventLog
 from ltrr_fast.strategies import Candidates, Strategy, StrategyResult, run_strategy
 from ltrr_fast.understanding import INTENTS, ParsedQuery
@@ -623,7 +630,25 @@ class Engine:
         self, parsed: ParsedQuery, candidates: Mapping[str, Candidates]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Union the candidates, build features, order them best first."""
-        built = self.features.build(
+        built = self.build_features(parsed, candidates)
+        X = built.X
+        scores = X[:, self._fusion_column].astype(np.float64)
+        if self.config.ranker == "online":
+            with self._lock:
+                scores = scores + self.ranker.score(X)
+        # Best score first; ties by smaller doc id so the order is reproducible.
+        order = np.lexsort((built.doc_ids, -scores))
+        return built.doc_ids, X, order
+
+    def build_features(
+        self,
+        parsed: ParsedQuery,
+        candidates: Mapping[str, Candidates],
+        rows: np.ndarray | None = None,
+    ) -> CandidateFeatures:
+        """The ranker's features of the union of ``candidates`` (or of ``rows``, doc ids in
+        that order), exactly as a search builds them."""
+        return self.features.build(
             {name: (c.doc_ids, c.scores) for name, c in candidates.items()},
             query_text=parsed.text,
             static=self._static_columns(),
@@ -635,15 +660,8 @@ class Engine:
             intent=parsed.intent if parsed.intent in INTENTS else None,
             field_text=self._field_text if self.config.match_fields else None,
             extra={"fusion": fusion(candidates)},
+            candidates=rows,
         )
-        X = built.X
-        scores = X[:, self._fusion_column].astype(np.float64)
-        if self.config.ranker == "online":
-            with self._lock:
-                scores = scores + self.ranker.score(X)
-        # Best score first; ties by smaller doc id so the order is reproducible.
-        order = np.lexsort((built.doc_ids, -scores))
-        return built.doc_ids, X, order
 
     def _field_text(self, doc_ids: np.ndarray) -> dict[str, list[str]]:
         return {name: self.catalog.texts_of(name, doc_ids) for name in self.config.match_fields}
@@ -677,6 +695,51 @@ class Engine:
             Item(ext, float(s), where.get(int(d), {}))
             for ext, s, d in zip(external, fusion.tolist(), served.tolist())
         ]
+
+    # Training from the event log
+
+    def training_rows(self) -> TrainingRows:
+        """Every logged impression with feedback, as ranker training rows (see
+        :mod:`ltrr_fast.engine.training`)."""
+        with self._gate.reading():
+            return training_rows(self)
+
+    def fit_ranker(self, kind: str = "lambdamart", **options: Any) -> dict[str, float]:
+        """Train a new ranker on the event log and serve with it from now on.
+
+        ``kind="lambdamart"`` fits LightGBM's lambdarank (the ``ltr`` extra) on the graded
+        labels; ``kind="online"`` replays the impressions through a fresh online ranker with
+        position-bias weights. ``options`` go to the ranker's constructor. Returns the number
+        of impressions and rows used. The engine keeps its current ranker when training
+        fails.
+        """
+        rows = self.training_rows()
+        if rows.groups.size == 0:
+            raise ValueError("the event log holds no impression with feedback to learn from")
+        schema = self.features.schema
+        if kind == "lambdamart":
+            # Grades are fractions (a click is 0.5): ranked into LightGBM's integer levels.
+            options.setdefault("label_transform", "dense")
+            ranker = LambdaMARTRanker(self.features.n_features, schema=schema, **options)
+            ranker.fit(rows.X, rows.labels, rows.groups)
+        elif kind == "online":
+            options.setdefault("learning_rate", self.config.ranker_learning_rate)
+            options.setdefault(
+                "position_bias",
+                PositionBias.power_law(max(self.config.k, 10), eta=self.config.examination_eta),
+            )
+            ranker = OnlineRanker(self.features.n_features, schema=schema, **options)
+            start = 0
+            for size in rows.groups.tolist():
+                block = slice(start, start + size)
+                if rows.labels[block].any():
+                    ranker.update(rows.X[block], rows.labels[block], rows.positions[block])
+                start += size
+        else:
+            raise ValueError(f"kind must be 'lambdamart' or 'online', got {kind!r}")
+        with self._lock:
+            self.ranker = ranker
+        return {"impressions": float(rows.groups.size), "rows": float(rows.X.shape[0])}
 
     # Feedback
 
@@ -768,7 +831,9 @@ class Engine:
                     arm, pending.kind_of_query, rewards[arm], returned, quota
                 )
             clicks = np.array([grade_of.get(int(d), 0.0) for d in pending.served])
-            if self.config.ranker == "online" and clicks.any():
+            # A ranker fitted offline (LambdaMART) learns only when it is fitted again.
+            learns = isinstance(self.ranker, OnlineRanker)
+            if self.config.ranker == "online" and learns and clicks.any():
                 self.ranker.update(pending.served_rows, clicks)
             if self.memory is not None and pending.served.size:
                 self.memory.record(

@@ -48,6 +48,9 @@ def log_request(
             "shadow_candidates": {},
             "latency_ms": trace.latency_ms,
             "status": {r.name: r.status for r in results},
+            "candidate_scores": {
+                name: c.scores.astype(float).tolist() for name, c in candidates.items()
+            },
         }
     )
 

@@ -2,7 +2,7 @@
 
 Two tables. ``requests`` holds one row per search: time, user, query, context vector,
 strategies chosen with their propensities and quotas, each strategy's candidates (external
-ids), what was served, whether shadow strategies ran (and their candidates), per-stage
+ids) and their scores, what was served, whether shadow strategies ran (and their candidates), per-stage
 latency and each strategy's status. ``feedback`` holds one row per user action with the
 rewards it gave each strategy. Lists and mappings are stored as JSON text, so the log is
 queryable with plain SQL (``json_extract``) and exportable to Parquet.
@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS requests (
     shadow INTEGER NOT NULL,
     shadow_candidates TEXT NOT NULL,
     latency_ms TEXT NOT NULL,
-    status TEXT NOT NULL
+    status TEXT NOT NULL,
+    candidate_scores TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS feedback (
     row INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -67,6 +68,7 @@ REQUEST_COLUMNS: tuple[str, ...] = (
     "shadow_candidates",
     "latency_ms",
     "status",
+    "candidate_scores",
 )
 FEEDBACK_COLUMNS: tuple[str, ...] = (
     "row",
@@ -88,6 +90,7 @@ _JSON_COLUMNS = {
     "latency_ms",
     "status",
     "rewards",
+    "candidate_scores",
 }
 
 
@@ -112,6 +115,11 @@ class EventLog:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version == 1:  # version 2 added each strategy's candidate scores
+            self._db.execute(
+                "ALTER TABLE requests ADD COLUMN candidate_scores TEXT NOT NULL DEFAULT '{}'"
+            )
+            version = 0
         if version == 0:
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         elif version != SCHEMA_VERSION:
