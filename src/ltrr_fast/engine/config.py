@@ -67,7 +67,9 @@ class EngineConfig:
         (``grade / log2(1 + rank)``); off by default.
     reward_share : bool
         Split an acted-on item's grade among the strategies that retrieved it (each earns
-        its full grade only for what it alone found); off by default.
+        its full grade only for what it alone found). On by default: with the colder budget
+        split (0.02) it raised the Vaswani main job's nDCG@10 and recall and left Spotify's
+        unchanged (settings chosen on those same runs).
     vector_dim : int
         Dimension of the default (LSA) item and query embeddings.
     context_features : tuple of str
@@ -94,14 +96,14 @@ class EngineConfig:
     alpha: float = 0.3
     epsilon: float = 0.05
     exploration: str = "ucb"
-    quota_temperature: float = 0.1
+    quota_temperature: float = 0.02
     shadow_rate: float = 0.1
     ranker: str = "online"
     ranker_learning_rate: float = 0.05
     examination_eta: float = 1.0
     grades: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_GRADES))
     reward_rank_discount: bool = False
-    reward_share: bool = False
+    reward_share: bool = True
     vector_dim: int = 64
     context_features: tuple[str, ...] = ()
     match_fields: tuple[str, ...] = ()
