@@ -21,7 +21,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent import futures
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -40,15 +39,16 @@ from ltrr_fast.engine.config import EngineConfig
 from ltrr_fast.engine.events import log_feedback, log_request
 from ltrr_fast.engine.gate import Gate
 from ltrr_fast.engine.inputs import check_budget, check_int, parse_context
+from ltrr_fast.engine.pending import Pending
 from ltrr_fast.engine.persist import EVENTS, load_engine, save_engine
+from ltrr_fast.engine.reindex import reindex
 from ltrr_fast.engine.results import Item, SearchResult, StrategyTrace, Trace
-from ltrr_fast.engine.training import TrainingRows, training_rows
+from ltrr_fast.engine.training import TrainingRows, fit_ranker, training_rows
 from ltrr_fast.engine.union import allocate, fusion
 from ltrr_fast.index.catalog import Catalog
 from ltrr_fast.ranking import (
     CandidateFeatures,
     FeatureBuilder,
-    LambdaMARTRanker,
     OnlineRanker,
     PositionBias,
 )
@@ -66,26 +66,6 @@ SHADOW_BUDGETS = 10
 #: Extra seconds feedback waits past the shadow deadline for a strategy that overran it.
 SHADOW_GRACE_S = 30.0
 _NO_IDS = np.zeros(0, dtype=np.uint32)
-
-
-@dataclass
-class _Pending:
-    """What feedback on a request needs: the context and who retrieved what."""
-
-    query: str
-    user: str | None
-    x: np.ndarray
-    kind_of_query: str
-    chosen: tuple[str, ...]
-    quotas: tuple[int, ...]
-    candidates: dict[str, np.ndarray]  # every strategy that ran on the response path
-    served: np.ndarray  # doc ids in display order
-    served_rows: np.ndarray  # feature rows of the served items
-    shadow: dict[str, np.ndarray] = field(default_factory=dict)
-    shadow_done: threading.Event = field(default_factory=threading.Event)
-    shadow_deadline: float = 0.0
-    shadow_job: Callable[[], None] | None = None  # deferred shadow run (no thread pool)
-    answered: bool = False
 
 
 class Engine:
@@ -177,7 +157,7 @@ class Engine:
         self._rng = np.random.default_rng(config.seed + 1)
         self._lock = threading.RLock()
         self._gate = Gate()  # searches read the catalog; add and delete change it
-        self._pending: OrderedDict[str, _Pending] = OrderedDict()
+        self._pending: OrderedDict[str, Pending] = OrderedDict()
         self._users: dict[str, UserSummary] = {}
         self._n_requests = 0
         self._statics: dict[str, np.ndarray] = {}
@@ -406,7 +386,7 @@ class Engine:
         top = order[:k]
         served = doc_ids[top]
         items = self._items(served, X[top], candidates)
-        pending = _Pending(
+        pending = Pending(
             query=parsed.normalized or query,
             user=user,
             x=x,
@@ -563,7 +543,7 @@ class Engine:
         """
         with self._gate.writing():
             doc_ids = self.catalog.add(records)
-            self._reindex(doc_ids)
+            reindex(self, doc_ids)
         return doc_ids
 
     def delete(self, item_ids: Iterable[str]) -> int:
@@ -576,34 +556,10 @@ class Engine:
             for item_id in self.catalog.external_ids(gone):
                 self.catalog.delete(item_id)
             if gone:
-                self._reindex(np.asarray(gone, dtype=np.uint32))
+                reindex(self, np.asarray(gone, dtype=np.uint32))
         return len(gone)
 
-    def _reindex(self, doc_ids: np.ndarray) -> None:
-        """Bring every index in line with the catalog for these doc ids."""
-        live = self.catalog.is_live(doc_ids)
-        self.parts["lexical_index"].refresh(doc_ids)
-        fuzzy = self.strategies.get("fuzzy")
-        if fuzzy is not None:
-            fuzzy.delete_items(doc_ids[~live])
-            fuzzy.index_items(doc_ids[live])
-        vectors, embedder = self.parts.get("vectors"), self.parts.get("embedder")
-        if vectors is not None:
-            vectors.delete_batch(doc_ids[~live])
-            added = doc_ids[live]
-            if added.size:
-                columns = {n: self.catalog.texts_of(n, added) for n in self.catalog.text_fields}
-                matrix = embedder.embed_fields(columns)
-                known = np.any(matrix, axis=1)  # no known text: no direction to search by
-                vectors.delete_batch(added[~known])
-                if known.any():
-                    vectors.add_batch(added[known], np.ascontiguousarray(matrix[known]))
-        for name in ("related", "semantic"):
-            if name in self.strategies:
-                self.strategies[name].refresh()
-        self._statics_slots = -1
-
-    def _start_shadow(self, pending: _Pending, parsed: ParsedQuery, arms: list[str]) -> None:
+    def _start_shadow(self, pending: Pending, parsed: ParsedQuery, arms: list[str]) -> None:
         quota = max(1, self.config.budget // max(1, self.policy.n_chosen))
         allowed = SHADOW_BUDGETS * self.config.budget_ms / 1000.0
         pending.shadow_deadline = time.perf_counter() + allowed
@@ -713,33 +669,10 @@ class Engine:
         of impressions and rows used. The engine keeps its current ranker when training
         fails.
         """
-        rows = self.training_rows()
-        if rows.groups.size == 0:
-            raise ValueError("the event log holds no impression with feedback to learn from")
-        schema = self.features.schema
-        if kind == "lambdamart":
-            # Grades are fractions (a click is 0.5): ranked into LightGBM's integer levels.
-            options.setdefault("label_transform", "dense")
-            ranker = LambdaMARTRanker(self.features.n_features, schema=schema, **options)
-            ranker.fit(rows.X, rows.labels, rows.groups)
-        elif kind == "online":
-            options.setdefault("learning_rate", self.config.ranker_learning_rate)
-            options.setdefault(
-                "position_bias",
-                PositionBias.power_law(max(self.config.k, 10), eta=self.config.examination_eta),
-            )
-            ranker = OnlineRanker(self.features.n_features, schema=schema, **options)
-            start = 0
-            for size in rows.groups.tolist():
-                block = slice(start, start + size)
-                if rows.labels[block].any():
-                    ranker.update(rows.X[block], rows.labels[block], rows.positions[block])
-                start += size
-        else:
-            raise ValueError(f"kind must be 'lambdamart' or 'online', got {kind!r}")
+        ranker, used = fit_ranker(self, kind, **options)
         with self._lock:
             self.ranker = ranker
-        return {"impressions": float(rows.groups.size), "rows": float(rows.X.shape[0])}
+        return used
 
     # Feedback
 

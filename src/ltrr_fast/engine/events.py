@@ -9,7 +9,8 @@ import numpy as np
 
 if TYPE_CHECKING:
     from ltrr_fast.bandit import Decision
-    from ltrr_fast.engine.core import Engine, _Pending
+    from ltrr_fast.engine.core import Engine
+    from ltrr_fast.engine.pending import Pending
     from ltrr_fast.engine.results import Trace
     from ltrr_fast.strategies import Candidates, StrategyResult
 
@@ -60,7 +61,7 @@ def log_feedback(
     request_id: str,
     now: float,
     acted: Sequence[tuple[int, str]],
-    pending: _Pending,
+    pending: Pending,
     rewards: Mapping[str, Any],
 ) -> None:
     """Log the actions on a request (one row each, or a row saying there were none) and the

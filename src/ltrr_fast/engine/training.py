@@ -11,10 +11,11 @@ per request, in display order, with each item's position for position-bias weigh
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ltrr_fast.ranking import LambdaMARTRanker, OnlineRanker, PositionBias, Ranker
 from ltrr_fast.strategies import Candidates
 
 if TYPE_CHECKING:
@@ -93,3 +94,33 @@ def training_rows(engine: Engine) -> TrainingRows:
         positions=np.asarray(positions, dtype=np.int64),
         request_ids=request_ids,
     )
+
+
+def fit_ranker(engine: Engine, kind: str, **options: Any) -> tuple[Ranker, dict[str, float]]:
+    """A new ranker trained on the engine's event log, and how much it learnt from (see
+    :meth:`Engine.fit_ranker`)."""
+    rows = engine.training_rows()
+    if rows.groups.size == 0:
+        raise ValueError("the event log holds no impression with feedback to learn from")
+    schema = engine.features.schema
+    if kind == "lambdamart":
+        # Grades are fractions (a click is 0.5): ranked into LightGBM's integer levels.
+        options.setdefault("label_transform", "dense")
+        ranker = LambdaMARTRanker(engine.features.n_features, schema=schema, **options)
+        ranker.fit(rows.X, rows.labels, rows.groups)
+    elif kind == "online":
+        options.setdefault("learning_rate", engine.config.ranker_learning_rate)
+        options.setdefault(
+            "position_bias",
+            PositionBias.power_law(max(engine.config.k, 10), eta=engine.config.examination_eta),
+        )
+        ranker = OnlineRanker(engine.features.n_features, schema=schema, **options)
+        start = 0
+        for size in rows.groups.tolist():
+            block = slice(start, start + size)
+            if rows.labels[block].any():
+                ranker.update(rows.X[block], rows.labels[block], rows.positions[block])
+            start += size
+    else:
+        raise ValueError(f"kind must be 'lambdamart' or 'online', got {kind!r}")
+    return ranker, {"impressions": float(rows.groups.size), "rows": float(rows.X.shape[0])}
