@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from ltrr_fast import Engine, EngineConfig
-from ltrr_fast.evaluation.simulate import SimulationSettings, _Users, build_engine
+from ltrr_fast.evaluation.simulate import SimulationSettings, UserStream, build_engine
 
 N_TRAIN = int(os.environ.get("LTRR_BENCH_ENGINE_TRAIN", "300"))
 N_QUERIES = int(os.environ.get("LTRR_BENCH_ENGINE_QUERIES", "500"))
@@ -62,7 +62,7 @@ def prepared(collection: str, kind: str) -> tuple[Engine, list[tuple[str, str | 
     if kind == "static union":
         config = EngineConfig.from_dict({**engine.config.to_dict(), **_static_union(engine)})
         engine = Engine.from_catalog(engine.catalog, config, strategies=engine.arms)
-    users = _Users(settings, engine, source)
+    users = UserStream(settings, engine, source)
     queries = []
     for t in range(N_TRAIN + N_QUERIES):
         text, relevant, user = users.next()

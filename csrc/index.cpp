@@ -120,7 +120,8 @@ void Index::add_batch(const std::vector<DocInput>& docs) {
         throw std::length_error("the index holds at most " + std::to_string(kMaxDocs) +
                                 " documents over its lifetime (deleted ones included)");
     }
-    Stemmer* stemmer = m_analyzer->stems() ? &thread_stemmer(m_analyzer->config().stemmer) : nullptr;
+    Stemmer* stemmer =
+        m_analyzer->stems() ? &thread_stemmer(m_analyzer->config().stemmer) : nullptr;
 
     const size_t n_fields = m_fields.size();
     std::vector<uint32_t> tf_scratch(m_terms.size(), 0);
@@ -255,7 +256,8 @@ void Index::compact_locked() {
 
 std::vector<std::string> Index::tokenize(std::string_view text) const {
     std::vector<std::string> out;
-    Stemmer* stemmer = m_analyzer->stems() ? &thread_stemmer(m_analyzer->config().stemmer) : nullptr;
+    Stemmer* stemmer =
+        m_analyzer->stems() ? &thread_stemmer(m_analyzer->config().stemmer) : nullptr;
     m_analyzer->tokenize(text, [&](std::string_view token) {
         out.push_back(stemmer != nullptr ? stemmer->stem(token) : std::string(token));
     });

@@ -125,14 +125,18 @@ def _unit(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
+def _whole(text: str, low: int, message: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    if value < low:
+        raise argparse.ArgumentTypeError(f"{message}, got {value}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole(text, 1, "expected a whole number >= 1")
 
 
 class _ProgressBar:
@@ -188,13 +192,7 @@ def simulate_command(args: argparse.Namespace) -> int:
 
 
 def _depth(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 10:
-        raise argparse.ArgumentTypeError(f"expected at least 10 (nDCG@10 needs it), got {value}")
-    return value
+    return _whole(text, 10, "expected at least 10 (nDCG@10 needs it)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,8 +4,8 @@ Which strategies a catalog supports: lexical, fuzzy, semantic, memory and explor
 text; structured needs keyword attributes (to constrain by); popularity needs a static
 score; related needs an ``album_id`` or ``artist_name`` attribute; personal needs users,
 which any catalog may have; fuzzy needs a text field short enough to be typed (a title, a
-name), since character n-grams of long texts make a slow and unfocused index. When the configuration names no strategies, every supported one
-is built.
+name), since character n-grams of long texts make a slow and unfocused index. When the
+configuration names no strategies, every supported one is built.
 """
 
 from __future__ import annotations

@@ -380,12 +380,12 @@ class Engine:
 
         results = [self._live_only(r) for r in results]
         candidates = allocate(results, decision.quotas, self.config.budget)
-        doc_ids, X, order = self._rank(parsed, candidates)
+        doc_ids, X, scores, order = self._rank(parsed, candidates)
         ranked = time.perf_counter()
 
         top = order[:k]
         served = doc_ids[top]
-        items = self._items(served, X[top], candidates)
+        items = self._items(served, scores[top], candidates)
         pending = Pending(
             query=parsed.normalized or query,
             user=user,
@@ -493,7 +493,7 @@ class Engine:
         unknown = sorted(set(candidates) - set(self.arms))
         if unknown:
             raise ValueError(f"unknown strategies {unknown}; the engine has {list(self.arms)}")
-        doc_ids, _, order = self._rank(parsed, candidates)
+        doc_ids, _, _, order = self._rank(parsed, candidates)
         ranked = doc_ids[order]
         return ranked if k is None else ranked[:k]
 
@@ -584,8 +584,9 @@ class Engine:
 
     def _rank(
         self, parsed: ParsedQuery, candidates: Mapping[str, Candidates]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Union the candidates, build features, order them best first."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Union the candidates, build features, score them; doc ids, features, scores and
+        the order best first."""
         built = self.build_features(parsed, candidates)
         X = built.X
         scores = X[:, self._fusion_column].astype(np.float64)
@@ -594,7 +595,7 @@ class Engine:
                 scores = scores + self.ranker.score(X)
         # Best score first; ties by smaller doc id so the order is reproducible.
         order = np.lexsort((built.doc_ids, -scores))
-        return built.doc_ids, X, order
+        return built.doc_ids, X, scores, order
 
     def build_features(
         self,
@@ -634,7 +635,7 @@ class Engine:
         return self._statics
 
     def _items(
-        self, served: np.ndarray, rows: np.ndarray, candidates: Mapping[str, Candidates]
+        self, served: np.ndarray, scores: np.ndarray, candidates: Mapping[str, Candidates]
     ) -> list[Item]:
         external = self.catalog.external_ids(served)
         where: dict[int, dict[str, tuple[int, float]]] = {}
@@ -643,13 +644,9 @@ class Engine:
             for rank, (doc_id, score) in enumerate(zip(c.doc_ids.tolist(), c.scores.tolist())):
                 if doc_id in wanted:
                     where.setdefault(doc_id, {})[name] = (rank + 1, score)
-        fusion = rows[:, self._fusion_column].astype(np.float64)
-        if self.config.ranker == "online" and rows.shape[0]:
-            with self._lock:
-                fusion = fusion + self.ranker.score(rows)
         return [
             Item(ext, float(s), where.get(int(d), {}))
-            for ext, s, d in zip(external, fusion.tolist(), served.tolist())
+            for ext, s, d in zip(external, scores.tolist(), served.tolist())
         ]
 
     # Training from the event log

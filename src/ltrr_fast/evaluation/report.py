@@ -33,7 +33,7 @@ def write_report(result: SimulationResult, directory: str | os.PathLike[str]) ->
         "strategies": list(result.strategies),
         "best_fixed_set": list(result.best_subset),
         "after_learning": rows,
-        "first_half": _first_half(result),
+        "first_half": result.summary(start=0, stop=settings.rounds // 2),
         "reward_rate": float(result.reward.mean()),
         "cumulative_reward": float(result.reward.sum()),
         "reward_rate_second_half": float(result.reward[settings.rounds // 2 :].mean()),
@@ -52,21 +52,6 @@ def write_report(result: SimulationResult, directory: str | os.PathLike[str]) ->
     summary = out / "summary.md"
     summary.write_text(_markdown(result, metrics, plots), encoding="utf-8")
     return summary
-
-
-def _first_half(result: SimulationResult) -> list[dict[str, Any]]:
-    half = result.settings.rounds // 2
-    rows = []
-    for name in result.recall:
-        rows.append(
-            {
-                "policy": name,
-                "recall": float(np.nanmean(result.recall[name][:half])),
-                "ndcg@10": float(np.nanmean(result.ndcg[name][:half])),
-                "mrr": float(np.nanmean(result.rr[name][:half])),
-            }
-        )
-    return rows
 
 
 def _markdown(result: SimulationResult, metrics: dict[str, Any], plots: list[str]) -> str:
@@ -159,10 +144,7 @@ def _plots(result: SimulationResult, out: pathlib.Path) -> list[str]:
         ax.grid(alpha=0.3)
     axes[1].legend(fontsize=8)
     fig.suptitle(f"Learning curves, {result.settings.collection}")
-    fig.tight_layout()
-    fig.savefig(out / "learning_curves.png", dpi=110)
-    plt.close(fig)
-    files.append("learning_curves.png")
+    files.append(_save(plt, fig, out, "learning_curves.png"))
 
     fig, ax = plt.subplots(figsize=(6, 4))
     oracle = np.nan_to_num(result.recall["oracle"])
@@ -173,10 +155,7 @@ def _plots(result: SimulationResult, out: pathlib.Path) -> list[str]:
     ax.set_ylabel("cumulative recall regret against the oracle")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "regret.png", dpi=110)
-    plt.close(fig)
-    files.append("regret.png")
+    files.append(_save(plt, fig, out, "regret.png"))
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for i, name in enumerate(result.strategies):
@@ -185,10 +164,7 @@ def _plots(result: SimulationResult, out: pathlib.Path) -> list[str]:
     ax.set_ylabel("share of searches drawing from the strategy")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "strategy_choice.png", dpi=110)
-    plt.close(fig)
-    files.append("strategy_choice.png")
+    files.append(_save(plt, fig, out, "strategy_choice.png"))
 
     fig, ax = plt.subplots(figsize=(6, 4))
     latency = result.latency_ms
@@ -200,8 +176,13 @@ def _plots(result: SimulationResult, out: pathlib.Path) -> list[str]:
     ax.set_xlabel("end-to-end search latency (ms)")
     ax.set_ylabel("searches")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "latency.png", dpi=110)
-    plt.close(fig)
-    files.append("latency.png")
+    files.append(_save(plt, fig, out, "latency.png"))
     return files
+
+
+def _save(plt, fig, out: pathlib.Path, name: str) -> str:
+    """Lay out, write and close one figure; returns its file name."""
+    fig.tight_layout()
+    fig.savefig(out / name, dpi=110)
+    plt.close(fig)
+    return name

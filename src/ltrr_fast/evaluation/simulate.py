@@ -45,6 +45,7 @@ from ltrr_fast.datasets.music import (
 from ltrr_fast.engine import Engine, EngineConfig
 from ltrr_fast.engine.build import supported_strategies
 from ltrr_fast.evaluation.click_models import PositionBasedModel
+from ltrr_fast.evaluation.metrics import mrr, ndcg_at_k
 from ltrr_fast.evaluation.music_users import MusicUsers
 from ltrr_fast.index.catalog import Catalog
 from ltrr_fast.strategies import Candidates
@@ -133,24 +134,23 @@ class SimulationResult:
     run_seconds: float
     n_items: int
 
-    def summary(self, start: int | None = None) -> list[dict[str, Any]]:
-        """Mean metrics per policy over rounds ``start:`` (the second half by default)."""
+    def summary(self, start: int | None = None, stop: int | None = None) -> list[dict[str, Any]]:
+        """Mean metrics per policy over rounds ``start:stop`` (the second half by default)."""
         start = self.settings.rounds // 2 if start is None else start
-        rows = []
-        for name in self.recall:
-            rows.append(
-                {
-                    "policy": name,
-                    "recall": float(np.nanmean(self.recall[name][start:])),
-                    "ndcg@10": float(np.nanmean(self.ndcg[name][start:])),
-                    "mrr": float(np.nanmean(self.rr[name][start:])),
-                }
-            )
-        return rows
+        window = slice(start, stop)
+        return [
+            {
+                "policy": name,
+                "recall": float(np.nanmean(self.recall[name][window])),
+                "ndcg@10": float(np.nanmean(self.ndcg[name][window])),
+                "mrr": float(np.nanmean(self.rr[name][window])),
+            }
+            for name in self.recall
+        ]
 
 
-class _Users:
-    """Queries with their relevant doc ids (grade per doc id) for a collection."""
+class UserStream:
+    """A seeded stream of (query, relevant doc ids with grades, user) for a collection."""
 
     def __init__(self, settings: SimulationSettings, engine: Engine, source: Any) -> None:
         self.settings = settings
@@ -221,7 +221,7 @@ def simulate(
     started = time.perf_counter()
     engine, source = build_engine(settings)
     built = time.perf_counter()
-    users = _Users(settings, engine, source)
+    users = UserStream(settings, engine, source)
     clicks = PositionBasedModel.power_law(
         settings.k,
         settings.eta,
@@ -332,9 +332,8 @@ def _recall(candidates: dict[str, Candidates], relevant: np.ndarray) -> float:
 
 
 def _ndcg_rr(ranked: np.ndarray, relevant: dict[int, int], k: int) -> tuple[float, float]:
-    gains = [relevant.get(int(d), 0) for d in ranked[:k]]
-    dcg = sum(g / np.log2(i + 2) for i, g in enumerate(gains))
-    ideal = sorted(relevant.values(), reverse=True)[:k]
-    idcg = sum(g / np.log2(i + 2) for i, g in enumerate(ideal))
-    first = next((i for i, g in enumerate(gains) if g > 0), None)
-    return (dcg / idcg if idcg > 0 else float("nan")), (0.0 if first is None else 1 / (first + 1))
+    """nDCG@k and reciprocal rank within k of one ranking (the project's trec_eval-checked
+    metrics; NaN when nothing is relevant)."""
+    run = {"q": [str(d) for d in ranked.tolist()]}
+    qrels = {"q": {str(d): g for d, g in relevant.items()}}
+    return ndcg_at_k(run, qrels, k).mean, mrr(run, qrels, k).mean

@@ -275,7 +275,8 @@ class Catalog:
         for name, text in texts.items():
             if name not in self._texts:
                 raise ValueError(
-                    f"records[{i}] has unknown text field {name!r}; known: {list(self.text_fields)}"
+                    f"records[{i}] has unknown text field {name!r}; "
+                    f"known: {list(self.text_fields)}"
                 )
             if not isinstance(text, str):
                 raise TypeError(
@@ -285,7 +286,8 @@ class Catalog:
         for key, value in dict(record.get("attributes") or {}).items():
             if key not in self._attributes:
                 raise ValueError(
-                    f"records[{i}] has unknown attribute {key!r}; known: {list(self.attribute_keys)}"
+                    f"records[{i}] has unknown attribute {key!r}; "
+                    f"known: {list(self.attribute_keys)}"
                 )
             values = (value,) if isinstance(value, str) else tuple(value)
             if not all(isinstance(v, str) for v in values):

@@ -209,9 +209,10 @@ def ranker_step(
 
     The gradient is ``X^T lambdas + l2 * w`` (lambdas from :func:`pair_lambdas` at the
     current scores), summed per group over differences from the group's first row, so
-    columns constant within a group get exactly zero gradient. With ``optimizer == OPT_SGD`` the step is ``learning_rate * gradient``;
-    with ``OPT_ADAGRAD`` the squared gradient is accumulated in ``grad_sq`` and each weight
-    moves by ``learning_rate * g / (sqrt(grad_sq) + 1e-12)``, except where ``g`` is zero.
+    columns constant within a group get exactly zero gradient. With ``optimizer == OPT_SGD``
+    the step is ``learning_rate * gradient``; with ``OPT_ADAGRAD`` the squared gradient is
+    accumulated in ``grad_sq`` and each weight moves by
+    ``learning_rate * g / (sqrt(grad_sq) + 1e-12)``, except where ``g`` is zero.
 
     Returns
     -------

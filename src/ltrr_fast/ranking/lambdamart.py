@@ -142,7 +142,8 @@ class LambdaMARTRanker(Ranker):
         self.params = {**DEFAULT_PARAMS, **dict(params or {})}
         if self.params.get("objective") not in ("lambdarank", "rank_xendcg"):
             raise ValueError(
-                f"objective must be 'lambdarank' or 'rank_xendcg', got {self.params['objective']!r}"
+                "objective must be 'lambdarank' or 'rank_xendcg', "
+                f"got {self.params['objective']!r}"
             )
         self.num_boost_round = num_boost_round
         self.label_transform = label_transform

@@ -2,10 +2,10 @@
 
 Two tables. ``requests`` holds one row per search: time, user, query, context vector,
 strategies chosen with their propensities and quotas, each strategy's candidates (external
-ids) and their scores, what was served, whether shadow strategies ran (and their candidates), per-stage
-latency and each strategy's status. ``feedback`` holds one row per user action with the
-rewards it gave each strategy. Lists and mappings are stored as JSON text, so the log is
-queryable with plain SQL (``json_extract``) and exportable to Parquet.
+ids) and their scores, what was served, whether shadow strategies ran (and their
+candidates), per-stage latency and each strategy's status. ``feedback`` holds one row per
+user action with the rewards it gave each strategy. Lists and mappings are stored as JSON
+text, so the log is queryable with plain SQL (``json_extract``) and exportable to Parquet.
 
 One connection serves every thread under a lock; WAL mode lets other processes read while
 the engine writes.

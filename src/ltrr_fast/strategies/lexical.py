@@ -63,7 +63,8 @@ class CatalogIndex:
             static_name = catalog.static_names[0] if catalog.static_names else None
         if static_name is not None and static_name not in catalog.static_names:
             raise ValueError(
-                f"unknown static score {static_name!r}; the catalog has {list(catalog.static_names)}"
+                f"unknown static score {static_name!r}; "
+                f"the catalog has {list(catalog.static_names)}"
             )
         self.catalog = catalog
         self.static_name = static_name

@@ -451,5 +451,6 @@ def _check_positive(name: str, value: object, allow_inf: bool = False) -> None:
     v = float(value)
     if not v > 0 or math.isnan(v) or (math.isinf(v) and not allow_inf):
         raise ValueError(
-            f"{name} must be a positive {'number' if allow_inf else 'finite number'}, got {value!r}"
+            f"{name} must be a positive {'number' if allow_inf else 'finite number'}, "
+            f"got {value!r}"
         )

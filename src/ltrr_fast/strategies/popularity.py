@@ -57,7 +57,8 @@ class PopularityStrategy(Strategy):
         unknown = sorted(set(category_fields) - set(index.attribute_keys))
         if unknown:
             raise ValueError(
-                f"category_fields {unknown} are not attributes; known: {list(index.attribute_keys)}"
+                f"category_fields {unknown} are not attributes; "
+                f"known: {list(index.attribute_keys)}"
             )
         if index.static_name is None:
             raise ValueError("the index has no static score to rank by popularity")

@@ -14,9 +14,9 @@ Confidence of a span matched to a value:
 * whole value, with typos: the rapidfuzz ``ratio`` of span and value, in [0, 1];
 * part of a value (``"taylor"`` in ``"taylor swift"``): the rapidfuzz ``partial_ratio`` of the
   span within the value, times ``0.5 + 0.5 * coverage`` (the share of the value's characters
-  the best-aligned window holds), times ``0.5 + 0.5 * idf`` (how rare the span's rarest word is among the field's
-  values, scaled to [0, 1]), times ``0.7 + 0.3 * prominence`` (how many items carry the value,
-  on a log scale relative to the field's most common value).
+  the best-aligned window holds), times ``0.5 + 0.5 * idf`` (how rare the span's rarest word
+  is among the field's values, scaled to [0, 1]), times ``0.7 + 0.3 * prominence`` (how many
+  items carry the value, on a log scale relative to the field's most common value).
 """
 
 from __future__ import annotations
